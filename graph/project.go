@@ -1,0 +1,58 @@
+package graph
+
+import (
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// FromProject builds the service graph of a project. Besides depends_on,
+// a service depends on the services it links to, shares a network, IPC or
+// PID namespace with (`service:x`), or takes volumes from, because the
+// engine needs those containers to exist before it can create this one.
+//
+// A depends_on entry with `required: false` on a service that is not part
+// of the project (disabled by a profile, say) is dropped rather than being
+// an error, as docker compose does.
+func FromProject(p *types.Project) (*Graph, error) {
+	var nodes []string
+	deps := map[string][]string{}
+	for name, s := range p.Services {
+		nodes = append(nodes, name)
+		deps[name] = ServiceDeps(s, func(dep string) bool {
+			_, ok := p.Services[dep]
+			return ok
+		})
+	}
+	return New(nodes, deps)
+}
+
+// ServiceDeps lists the services s needs, from every kind of reference.
+// exists tells whether a service is part of the project; optional
+// dependencies on absent services are left out.
+func ServiceDeps(s types.ServiceConfig, exists func(string) bool) []string {
+	var out []string
+	for dep, cfg := range s.DependsOn {
+		if !cfg.Required && !exists(dep) {
+			continue
+		}
+		out = append(out, dep)
+	}
+	for _, l := range s.Links {
+		name, _, _ := strings.Cut(l, ":")
+		out = append(out, name)
+	}
+	for _, mode := range []string{s.NetworkMode, s.Ipc, s.Pid} {
+		if svc, ok := strings.CutPrefix(mode, "service:"); ok {
+			out = append(out, svc)
+		}
+	}
+	for _, vf := range s.VolumesFrom {
+		if strings.HasPrefix(vf, "container:") {
+			continue
+		}
+		name, _, _ := strings.Cut(vf, ":")
+		out = append(out, name)
+	}
+	return out
+}
