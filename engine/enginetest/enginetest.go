@@ -1,0 +1,646 @@
+// Package enginetest is a behaviour suite for engine.Engine
+// implementations. The same suite runs against the in-memory fake and the
+// Docker adapter, so the fake the orchestrator's unit tests rely on cannot
+// drift from the real engine unnoticed.
+//
+// The suite asserts end state (what list and inspect report afterwards),
+// not which calls were made. It needs an image honouring this contract:
+// the image's entrypoint takes its arguments from the container's Cmd, and
+//
+//	["sleep"] (or no Cmd)  runs until stopped, exiting 0 promptly on SIGTERM or SIGINT;
+//	["exit", "N"]          exits at once with code N.
+//
+// Every resource the suite creates has a unique name and carries the label
+// TestLabel, whose value is unique per subtest, so that cleanup removes
+// exactly the leftovers of that subtest even on a shared engine.
+package enginetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/composer/composer/engine"
+)
+
+// TestLabel is set on every resource the suite creates.
+const TestLabel = "com.github.composer.enginetest"
+
+// timeout bounds each subtest; the real engine needs a few seconds at most.
+const timeout = 2 * time.Minute
+
+// Run runs the behaviour suite. newEngine is called once per subtest and
+// may return a shared engine; image must implement the package's contract
+// and exist on the engine.
+func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine, image string) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, h *harness)
+	}{
+		{"NetworkLifecycle", testNetworkLifecycle},
+		{"VolumeLifecycle", testVolumeLifecycle},
+		{"ImageInspect", testImageInspect},
+		{"ContainerLifecycle", testContainerLifecycle},
+		{"ContainerDuplicateName", testContainerDuplicateName},
+		{"ContainerMissing", testContainerMissing},
+		{"ContainerMissingImage", testContainerMissingImage},
+		{"ContainerListFilter", testContainerListFilter},
+		{"ContainerRename", testContainerRename},
+		{"ContainerExitCode", testContainerExitCode},
+		{"ContainerKill", testContainerKill},
+		{"ContainerPause", testContainerPause},
+		{"ContainerConnectNetwork", testContainerConnectNetwork},
+		{"NetworkInUse", testNetworkInUse},
+		{"VolumeInUse", testVolumeInUse},
+		{"EventsStart", testEventsStart},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newHarness(t, newEngine(t), image))
+		})
+	}
+}
+
+// harness holds what a subtest needs: the engine, a context bounded by
+// timeout, and the subtest's unique id used in names and labels.
+type harness struct {
+	e     engine.Engine
+	ctx   context.Context
+	image string
+	id    string
+}
+
+func newHarness(t *testing.T, e engine.Engine, image string) *harness {
+	t.Helper()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	h := &harness{e: e, image: image, id: hex.EncodeToString(b)}
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	h.ctx = ctx
+	// t.Context is done before cleanups run, so cleanup has its own.
+	t.Cleanup(func() { h.cleanup(t) })
+	return h
+}
+
+// name returns a resource name unique to the subtest.
+func (h *harness) name(what string) string {
+	return "enginetest-" + h.id + "-" + what
+}
+
+// labels returns the subtest's label set plus extra key/value pairs.
+func (h *harness) labels(kv ...string) map[string]string {
+	m := map[string]string{TestLabel: h.id}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func (h *harness) filter() engine.Filter {
+	return engine.Filter{Labels: map[string]string{TestLabel: h.id}}
+}
+
+// cleanup removes whatever the subtest left behind, containers first since
+// they hold networks and volumes.
+func (h *harness) cleanup(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	check := func(what string, err error) {
+		if err != nil && !errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("cleanup: removing %s: %v", what, err)
+		}
+	}
+	cs, err := h.e.ListContainers(ctx, h.filter())
+	check("containers", err)
+	for _, c := range cs {
+		check(c.Name, h.e.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, RemoveVolumes: true}))
+	}
+	ns, err := h.e.ListNetworks(ctx, h.filter())
+	check("networks", err)
+	for _, n := range ns {
+		check(n.Name, h.e.RemoveNetwork(ctx, n.ID))
+	}
+	vs, err := h.e.ListVolumes(ctx, h.filter())
+	check("volumes", err)
+	for _, v := range vs {
+		check(v.Name, h.e.RemoveVolume(ctx, v.Name, true))
+	}
+}
+
+// spec returns a container spec for the suite's image running cmd, named
+// and labelled for the subtest.
+func (h *harness) spec(name string, cmd ...string) engine.ContainerSpec {
+	return engine.ContainerSpec{Name: h.name(name), Image: h.image, Labels: h.labels(), Cmd: cmd}
+}
+
+func (h *harness) create(t *testing.T, spec engine.ContainerSpec) string {
+	t.Helper()
+	id, err := h.e.CreateContainer(h.ctx, spec)
+	if err != nil {
+		t.Fatalf("CreateContainer(%s): %v", spec.Name, err)
+	}
+	if id == "" {
+		t.Fatalf("CreateContainer(%s) returned an empty id", spec.Name)
+	}
+	return id
+}
+
+func (h *harness) start(t *testing.T, id string) {
+	t.Helper()
+	if err := h.e.StartContainer(h.ctx, id); err != nil {
+		t.Fatalf("StartContainer(%s): %v", id, err)
+	}
+}
+
+func (h *harness) inspect(t *testing.T, id string) engine.ContainerDetails {
+	t.Helper()
+	d, err := h.e.InspectContainer(h.ctx, id)
+	if err != nil {
+		t.Fatalf("InspectContainer(%s): %v", id, err)
+	}
+	return d
+}
+
+func (h *harness) createNetwork(t *testing.T, name string) string {
+	t.Helper()
+	id, err := h.e.CreateNetwork(h.ctx, engine.NetworkSpec{Name: h.name(name), Labels: h.labels()})
+	if err != nil {
+		t.Fatalf("CreateNetwork(%s): %v", h.name(name), err)
+	}
+	return id
+}
+
+// waitState waits until the container is in state, failing the test if it
+// is not within the subtest's timeout.
+func (h *harness) waitState(t *testing.T, id string, state engine.ContainerState) engine.ContainerDetails {
+	t.Helper()
+	var last engine.ContainerDetails
+	eventually(t, h.ctx, func() (bool, string) {
+		d, err := h.e.InspectContainer(h.ctx, id)
+		if err != nil {
+			return false, err.Error()
+		}
+		last = d
+		return d.State == state, fmt.Sprintf("state %q, want %q", d.State, state)
+	})
+	return last
+}
+
+// eventually polls cond until it holds or ctx is done, then fails with
+// cond's last explanation.
+func eventually(t *testing.T, ctx context.Context, cond func() (bool, string)) {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, why := cond()
+		if ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("gave up waiting: %s", why)
+		case <-tick.C:
+		}
+	}
+}
+
+// wantErr fails the test unless err wraps want.
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: got error %v, want %v", what, err, want)
+	}
+}
+
+func containerNames(cs []engine.Container) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func testNetworkLifecycle(t *testing.T, h *harness) {
+	name := h.name("net")
+	id, err := h.e.CreateNetwork(h.ctx, engine.NetworkSpec{Name: name, Labels: h.labels("role", "a")})
+	if err != nil {
+		t.Fatalf("CreateNetwork: %v", err)
+	}
+	for _, ref := range []string{name, id} {
+		n, err := h.e.InspectNetwork(h.ctx, ref)
+		if err != nil {
+			t.Fatalf("InspectNetwork(%s): %v", ref, err)
+		}
+		if n.ID != id || n.Name != name || n.Labels["role"] != "a" || n.Labels[TestLabel] != h.id {
+			t.Errorf("InspectNetwork(%s) = %+v, want id %s, name %s and the labels", ref, n, id, name)
+		}
+	}
+
+	filters := []struct {
+		name   string
+		labels map[string]string
+		want   int
+	}{
+		{"exact", h.labels("role", "a"), 1},
+		{"any value", h.labels("role", ""), 1},
+		{"other value", h.labels("role", "b"), 0},
+		{"missing label", h.labels("absent", ""), 0},
+	}
+	for _, f := range filters {
+		ns, err := h.e.ListNetworks(h.ctx, engine.Filter{Labels: f.labels})
+		if err != nil {
+			t.Fatalf("ListNetworks(%s): %v", f.name, err)
+		}
+		if len(ns) != f.want || (f.want == 1 && ns[0].Name != name) {
+			t.Errorf("ListNetworks(%s) = %+v, want %d network(s)", f.name, ns, f.want)
+		}
+	}
+
+	_, err = h.e.CreateNetwork(h.ctx, engine.NetworkSpec{Name: name, Labels: h.labels()})
+	wantErr(t, "CreateNetwork with a taken name", err, engine.ErrConflict)
+
+	if err := h.e.RemoveNetwork(h.ctx, name); err != nil {
+		t.Fatalf("RemoveNetwork: %v", err)
+	}
+	_, err = h.e.InspectNetwork(h.ctx, name)
+	wantErr(t, "InspectNetwork after remove", err, engine.ErrNotFound)
+	wantErr(t, "RemoveNetwork twice", h.e.RemoveNetwork(h.ctx, name), engine.ErrNotFound)
+	if ns, err := h.e.ListNetworks(h.ctx, h.filter()); err != nil || len(ns) != 0 {
+		t.Errorf("ListNetworks after remove = %+v, %v; want none", ns, err)
+	}
+}
+
+func testVolumeLifecycle(t *testing.T, h *harness) {
+	name := h.name("vol")
+	v, err := h.e.CreateVolume(h.ctx, engine.VolumeSpec{Name: name, Labels: h.labels("role", "a")})
+	if err != nil {
+		t.Fatalf("CreateVolume: %v", err)
+	}
+	if v.Name != name || v.Labels["role"] != "a" {
+		t.Errorf("CreateVolume = %+v, want name %s and the labels", v, name)
+	}
+	// The engine treats creating an existing volume as success.
+	if again, err := h.e.CreateVolume(h.ctx, engine.VolumeSpec{Name: name, Labels: h.labels("role", "a")}); err != nil || again.Name != name {
+		t.Errorf("CreateVolume again = %+v, %v; want the same volume", again, err)
+	}
+	got, err := h.e.InspectVolume(h.ctx, name)
+	if err != nil {
+		t.Fatalf("InspectVolume: %v", err)
+	}
+	if got.Name != name || got.Labels["role"] != "a" || got.Labels[TestLabel] != h.id {
+		t.Errorf("InspectVolume = %+v, want name %s and the labels", got, name)
+	}
+	vs, err := h.e.ListVolumes(h.ctx, engine.Filter{Labels: h.labels("role", "")})
+	if err != nil {
+		t.Fatalf("ListVolumes: %v", err)
+	}
+	if len(vs) != 1 || vs[0].Name != name {
+		t.Errorf("ListVolumes = %+v, want just %s", vs, name)
+	}
+
+	_, err = h.e.InspectVolume(h.ctx, h.name("missing"))
+	wantErr(t, "InspectVolume of a missing volume", err, engine.ErrNotFound)
+
+	if err := h.e.RemoveVolume(h.ctx, name, false); err != nil {
+		t.Fatalf("RemoveVolume: %v", err)
+	}
+	_, err = h.e.InspectVolume(h.ctx, name)
+	wantErr(t, "InspectVolume after remove", err, engine.ErrNotFound)
+	wantErr(t, "RemoveVolume twice", h.e.RemoveVolume(h.ctx, name, false), engine.ErrNotFound)
+}
+
+func testImageInspect(t *testing.T, h *harness) {
+	img, err := h.e.InspectImage(h.ctx, h.image)
+	if err != nil {
+		t.Fatalf("InspectImage(%s): %v", h.image, err)
+	}
+	if img.ID == "" {
+		t.Errorf("InspectImage(%s) = %+v, want an id", h.image, img)
+	}
+	_, err = h.e.InspectImage(h.ctx, h.name("missing")+":v1")
+	wantErr(t, "InspectImage of a missing image", err, engine.ErrNotFound)
+}
+
+func testContainerLifecycle(t *testing.T, h *harness) {
+	net := h.name("net")
+	h.createNetwork(t, "net")
+	spec := h.spec("c", "sleep")
+	spec.Labels["role"] = "web"
+	spec.Networks = []engine.EndpointSpec{{Network: net, Aliases: []string{"web"}}}
+	spec.Mounts = []engine.Mount{{Type: engine.MountVolume, Target: "/data", VolumeLabels: h.labels()}}
+	id := h.create(t, spec)
+
+	cs, err := h.e.ListContainers(h.ctx, h.filter())
+	if err != nil {
+		t.Fatalf("ListContainers: %v", err)
+	}
+	if len(cs) != 1 {
+		t.Fatalf("ListContainers = %+v, want one container", cs)
+	}
+	if c := cs[0]; c.ID != id || c.Name != spec.Name || c.State != engine.StateCreated || c.Labels["role"] != "web" || c.Labels[TestLabel] != h.id {
+		t.Errorf("ListContainers = %+v, want id %s, name %s, state created and the labels", c, id, spec.Name)
+	}
+
+	d := h.inspect(t, spec.Name)
+	if d.ID != id || d.State != engine.StateCreated || !slices.Contains(d.Networks, net) {
+		t.Errorf("InspectContainer(name) = %+v, want id %s, state created, on network %s", d.Container, id, net)
+	}
+	var anon string
+	for _, m := range d.Mounts {
+		if m.Destination == "/data" && m.Type == string(engine.MountVolume) {
+			anon = m.Name
+		}
+	}
+	if anon == "" {
+		t.Errorf("InspectContainer mounts = %+v, want an anonymous volume on /data", d.Mounts)
+	}
+
+	h.start(t, id)
+	if d := h.inspect(t, id); d.State != engine.StateRunning || d.StartedAt.IsZero() {
+		t.Errorf("after start: state %q, started at %v; want running since a non-zero time", d.State, d.StartedAt)
+	}
+
+	err = h.e.RemoveContainer(h.ctx, id, engine.RemoveOptions{})
+	wantErr(t, "RemoveContainer of a running container", err, engine.ErrConflict)
+	if d := h.inspect(t, id); d.State != engine.StateRunning {
+		t.Errorf("after a refused remove: state %q, want running", d.State)
+	}
+
+	stop := 10 * time.Second
+	if err := h.e.StopContainer(h.ctx, id, &stop); err != nil {
+		t.Fatalf("StopContainer: %v", err)
+	}
+	if d := h.inspect(t, id); d.State != engine.StateExited || d.ExitCode != 0 {
+		t.Errorf("after stop: state %q, exit code %d; want exited with 0", d.State, d.ExitCode)
+	}
+	// Starting an exited container runs it again.
+	h.start(t, id)
+	if d := h.inspect(t, id); d.State != engine.StateRunning {
+		t.Errorf("after restart: state %q, want running", d.State)
+	}
+
+	if err := h.e.RemoveContainer(h.ctx, id, engine.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+		t.Fatalf("RemoveContainer with force: %v", err)
+	}
+	_, err = h.e.InspectContainer(h.ctx, id)
+	wantErr(t, "InspectContainer after remove", err, engine.ErrNotFound)
+	if cs, err := h.e.ListContainers(h.ctx, h.filter()); err != nil || len(cs) != 0 {
+		t.Errorf("ListContainers after remove = %+v, %v; want none", cs, err)
+	}
+	if anon != "" {
+		_, err = h.e.InspectVolume(h.ctx, anon)
+		wantErr(t, "InspectVolume of the removed container's anonymous volume", err, engine.ErrNotFound)
+	}
+	if err := h.e.RemoveNetwork(h.ctx, net); err != nil {
+		t.Errorf("RemoveNetwork after its container is gone: %v", err)
+	}
+}
+
+func testContainerDuplicateName(t *testing.T, h *harness) {
+	spec := h.spec("c", "sleep")
+	id := h.create(t, spec)
+	_, err := h.e.CreateContainer(h.ctx, spec)
+	wantErr(t, "CreateContainer with a taken name", err, engine.ErrConflict)
+	cs, err := h.e.ListContainers(h.ctx, h.filter())
+	if err != nil {
+		t.Fatalf("ListContainers: %v", err)
+	}
+	if len(cs) != 1 || cs[0].ID != id {
+		t.Errorf("ListContainers = %+v, want only the first container", cs)
+	}
+}
+
+func testContainerMissing(t *testing.T, h *harness) {
+	missing := h.name("missing")
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"InspectContainer", func() error { _, err := h.e.InspectContainer(h.ctx, missing); return err }},
+		{"StartContainer", func() error { return h.e.StartContainer(h.ctx, missing) }},
+		{"StopContainer", func() error { return h.e.StopContainer(h.ctx, missing, nil) }},
+		{"RemoveContainer", func() error { return h.e.RemoveContainer(h.ctx, missing, engine.RemoveOptions{}) }},
+		{"RemoveContainer with force", func() error {
+			return h.e.RemoveContainer(h.ctx, missing, engine.RemoveOptions{Force: true})
+		}},
+		{"RenameContainer", func() error { return h.e.RenameContainer(h.ctx, missing, h.name("other")) }},
+	}
+	for _, c := range calls {
+		wantErr(t, c.name+" of a missing container", c.call(), engine.ErrNotFound)
+	}
+}
+
+func testContainerMissingImage(t *testing.T, h *harness) {
+	spec := h.spec("c")
+	spec.Image = h.name("missing") + ":v1"
+	_, err := h.e.CreateContainer(h.ctx, spec)
+	wantErr(t, "CreateContainer with a missing image", err, engine.ErrNotFound)
+	if cs, err := h.e.ListContainers(h.ctx, h.filter()); err != nil || len(cs) != 0 {
+		t.Errorf("ListContainers = %+v, %v; want none", cs, err)
+	}
+}
+
+func testContainerListFilter(t *testing.T, h *harness) {
+	for _, role := range []string{"a", "b"} {
+		spec := h.spec(role, "sleep")
+		spec.Labels["role"] = role
+		h.create(t, spec)
+	}
+	tests := []struct {
+		name   string
+		filter engine.Filter
+		want   []string
+	}{
+		{"test label", h.filter(), []string{h.name("a"), h.name("b")}},
+		{"exact value", engine.Filter{Labels: h.labels("role", "a")}, []string{h.name("a")}},
+		{"any value", engine.Filter{Labels: h.labels("role", "")}, []string{h.name("a"), h.name("b")}},
+		{"no match", engine.Filter{Labels: h.labels("role", "c")}, nil},
+		{"missing label", engine.Filter{Labels: h.labels("absent", "")}, nil},
+	}
+	for _, tc := range tests {
+		cs, err := h.e.ListContainers(h.ctx, tc.filter)
+		if err != nil {
+			t.Fatalf("ListContainers(%s): %v", tc.name, err)
+		}
+		if got := containerNames(cs); !slices.Equal(got, tc.want) {
+			t.Errorf("ListContainers(%s) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func testContainerRename(t *testing.T, h *harness) {
+	id := h.create(t, h.spec("old", "sleep"))
+	if err := h.e.RenameContainer(h.ctx, id, h.name("new")); err != nil {
+		t.Fatalf("RenameContainer: %v", err)
+	}
+	if d := h.inspect(t, h.name("new")); d.ID != id || d.Name != h.name("new") {
+		t.Errorf("InspectContainer(new name) = %+v, want id %s under the new name", d.Container, id)
+	}
+	_, err := h.e.InspectContainer(h.ctx, h.name("old"))
+	wantErr(t, "InspectContainer(old name)", err, engine.ErrNotFound)
+
+	other := h.create(t, h.spec("other", "sleep"))
+	err = h.e.RenameContainer(h.ctx, other, h.name("new"))
+	wantErr(t, "RenameContainer to a taken name", err, engine.ErrConflict)
+	if d := h.inspect(t, other); d.Name != h.name("other") {
+		t.Errorf("after a refused rename: name %q, want %q", d.Name, h.name("other"))
+	}
+}
+
+func testContainerExitCode(t *testing.T, h *harness) {
+	events, _ := h.e.Events(h.ctx, engine.EventFilter{Type: "container", Labels: h.labels(), Since: time.Now().Add(-time.Second)})
+	id := h.create(t, h.spec("c", "exit", "3"))
+	h.start(t, id)
+	d := h.waitState(t, id, engine.StateExited)
+	if d.ExitCode != 3 {
+		t.Errorf("exit code %d, want 3", d.ExitCode)
+	}
+	if d.FinishedAt.IsZero() {
+		t.Errorf("FinishedAt is zero after the container exited")
+	}
+	ev := waitEvent(t, h.ctx, events, func(ev engine.Event) bool { return ev.ID == id && ev.Action == "die" })
+	if ev.Attributes["exitCode"] != "3" {
+		t.Errorf("die event attributes %v, want exitCode 3", ev.Attributes)
+	}
+}
+
+func testContainerKill(t *testing.T, h *harness) {
+	id := h.create(t, h.spec("c", "sleep"))
+	err := h.e.KillContainer(h.ctx, id, "SIGKILL")
+	wantErr(t, "KillContainer of a container never started", err, engine.ErrConflict)
+	h.start(t, id)
+	if err := h.e.KillContainer(h.ctx, id, "SIGKILL"); err != nil {
+		t.Fatalf("KillContainer: %v", err)
+	}
+	if d := h.waitState(t, id, engine.StateExited); d.ExitCode != 137 {
+		t.Errorf("exit code after SIGKILL %d, want 137", d.ExitCode)
+	}
+}
+
+func testContainerPause(t *testing.T, h *harness) {
+	id := h.create(t, h.spec("c", "sleep"))
+	wantErr(t, "PauseContainer of a created container", h.e.PauseContainer(h.ctx, id), engine.ErrConflict)
+	h.start(t, id)
+	if err := h.e.PauseContainer(h.ctx, id); err != nil {
+		t.Fatalf("PauseContainer: %v", err)
+	}
+	if d := h.inspect(t, id); d.State != engine.StatePaused {
+		t.Errorf("after pause: state %q, want paused", d.State)
+	}
+	wantErr(t, "RemoveContainer of a paused container", h.e.RemoveContainer(h.ctx, id, engine.RemoveOptions{}), engine.ErrConflict)
+	if err := h.e.UnpauseContainer(h.ctx, id); err != nil {
+		t.Fatalf("UnpauseContainer: %v", err)
+	}
+	if d := h.inspect(t, id); d.State != engine.StateRunning {
+		t.Errorf("after unpause: state %q, want running", d.State)
+	}
+}
+
+func testContainerConnectNetwork(t *testing.T, h *harness) {
+	first, second := h.name("first"), h.name("second")
+	h.createNetwork(t, "first")
+	h.createNetwork(t, "second")
+	spec := h.spec("c", "sleep")
+	spec.Networks = []engine.EndpointSpec{{Network: first}}
+	id := h.create(t, spec)
+	if err := h.e.ConnectNetwork(h.ctx, second, id, engine.EndpointSpec{Network: second, Aliases: []string{"c"}}); err != nil {
+		t.Fatalf("ConnectNetwork: %v", err)
+	}
+	h.start(t, id)
+	d := h.inspect(t, id)
+	if !slices.Contains(d.Networks, first) || !slices.Contains(d.Networks, second) {
+		t.Errorf("networks %v, want %s and %s", d.Networks, first, second)
+	}
+	err := h.e.ConnectNetwork(h.ctx, h.name("missing"), id, engine.EndpointSpec{})
+	wantErr(t, "ConnectNetwork to a missing network", err, engine.ErrNotFound)
+}
+
+func testNetworkInUse(t *testing.T, h *harness) {
+	net := h.name("net")
+	h.createNetwork(t, "net")
+	spec := h.spec("c", "sleep")
+	spec.Networks = []engine.EndpointSpec{{Network: net}}
+	id := h.create(t, spec)
+	h.start(t, id)
+	wantErr(t, "RemoveNetwork with a running container", h.e.RemoveNetwork(h.ctx, net), engine.ErrConflict)
+	if _, err := h.e.InspectNetwork(h.ctx, net); err != nil {
+		t.Errorf("InspectNetwork after a refused remove: %v", err)
+	}
+}
+
+func testVolumeInUse(t *testing.T, h *harness) {
+	vol := h.name("vol")
+	if _, err := h.e.CreateVolume(h.ctx, engine.VolumeSpec{Name: vol, Labels: h.labels()}); err != nil {
+		t.Fatalf("CreateVolume: %v", err)
+	}
+	spec := h.spec("c", "sleep")
+	spec.Mounts = []engine.Mount{{Type: engine.MountVolume, Source: vol, Target: "/data"}}
+	id := h.create(t, spec)
+	// A volume is in use by any container mounting it, running or not.
+	wantErr(t, "RemoveVolume of a mounted volume", h.e.RemoveVolume(h.ctx, vol, false), engine.ErrConflict)
+	// Removing the container with its anonymous volumes keeps named ones.
+	if err := h.e.RemoveContainer(h.ctx, id, engine.RemoveOptions{RemoveVolumes: true}); err != nil {
+		t.Fatalf("RemoveContainer: %v", err)
+	}
+	if _, err := h.e.InspectVolume(h.ctx, vol); err != nil {
+		t.Errorf("InspectVolume of a named volume after its container is removed: %v", err)
+	}
+	if err := h.e.RemoveVolume(h.ctx, vol, false); err != nil {
+		t.Errorf("RemoveVolume once unused: %v", err)
+	}
+}
+
+func testEventsStart(t *testing.T, h *harness) {
+	// Since covers the time the subscription takes to reach the engine.
+	events, errs := h.e.Events(h.ctx, engine.EventFilter{Type: "container", Labels: h.labels(), Since: time.Now().Add(-time.Second)})
+	spec := h.spec("c", "sleep")
+	id := h.create(t, spec)
+	h.start(t, id)
+
+	var seen []string
+	ev := waitEvent(t, h.ctx, events, func(ev engine.Event) bool {
+		if ev.ID == id {
+			seen = append(seen, ev.Action)
+		}
+		return ev.ID == id && ev.Action == "start"
+	})
+	if ev.Type != "container" || ev.Attributes["name"] != spec.Name || ev.Attributes[TestLabel] != h.id {
+		t.Errorf("start event %+v, want type container, name %s and the labels", ev, spec.Name)
+	}
+	if !slices.Contains(seen, "create") {
+		t.Errorf("events before start %v, want create first", seen)
+	}
+	select {
+	case err := <-errs:
+		t.Errorf("event stream failed: %v", err)
+	default:
+	}
+}
+
+// waitEvent reads events until one satisfies match, failing the test if
+// the stream ends or ctx is done first.
+func waitEvent(t *testing.T, ctx context.Context, events <-chan engine.Event, match func(engine.Event) bool) engine.Event {
+	t.Helper()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatalf("event stream ended before the expected event")
+			}
+			if match(ev) {
+				return ev
+			}
+		case <-ctx.Done():
+			t.Fatalf("no expected event: %v", ctx.Err())
+		}
+	}
+}

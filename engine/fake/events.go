@@ -1,0 +1,135 @@
+package fake
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/composer/composer/engine"
+)
+
+// subscriber is one Events stream. Publishing appends to its queue and
+// never blocks; a goroutine per subscriber forwards the queue to the
+// channel until the subscriber's ctx is done. A slow or vanished reader
+// therefore never stalls the engine, and no event is dropped or reordered
+// for a reader that keeps reading.
+type subscriber struct {
+	filter engine.EventFilter
+	// mu guards queue: publishers append under e.mu while the forwarding
+	// goroutine takes the queue without holding e.mu (it must not, or a
+	// reader calling back into the engine would deadlock with it).
+	mu    sync.Mutex
+	queue []engine.Event
+	wake  chan struct{} // capacity 1: "the queue may have grown"
+}
+
+func (s *subscriber) matches(ev engine.Event) bool {
+	if s.filter.Type != "" && s.filter.Type != ev.Type {
+		return false
+	}
+	if !s.filter.Since.IsZero() && ev.Time.Before(s.filter.Since) {
+		return false
+	}
+	return engine.Filter{Labels: s.filter.Labels}.Matches(ev.Attributes)
+}
+
+func (s *subscriber) push(ev engine.Event) {
+	s.mu.Lock()
+	s.queue = append(s.queue, ev)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+}
+
+// Events implements engine.System. Like the engine, a non-zero
+// filter.Since replays the matching past events first. When ctx is done
+// the error channel receives ctx.Err(), as the Docker client's does, and
+// both channels are closed.
+func (e *Engine) Events(ctx context.Context, filter engine.EventFilter) (<-chan engine.Event, <-chan error) {
+	out := make(chan engine.Event)
+	errc := make(chan error, 1)
+	s := &subscriber{filter: filter, wake: make(chan struct{}, 1)}
+
+	e.mu.Lock()
+	if err := e.enter(context.WithoutCancel(ctx), "Events"); err != nil {
+		e.mu.Unlock()
+		errc <- err
+		close(errc)
+		close(out)
+		return out, errc
+	}
+	// Replaying and registering under one hold of e.mu means no event is
+	// both replayed and delivered live, and none falls between the two.
+	if !filter.Since.IsZero() {
+		for _, ev := range e.history {
+			if s.matches(ev) {
+				s.queue = append(s.queue, ev)
+			}
+		}
+	}
+	e.subs[s] = struct{}{}
+	e.mu.Unlock()
+
+	go func() {
+		defer close(out)
+		defer close(errc)
+		defer func() {
+			e.mu.Lock()
+			delete(e.subs, s)
+			e.mu.Unlock()
+		}()
+		for {
+			s.mu.Lock()
+			batch := s.queue
+			s.queue = nil
+			s.mu.Unlock()
+			for _, ev := range batch {
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					errc <- ctx.Err()
+					return
+				}
+			}
+			select {
+			case <-s.wake:
+			case <-ctx.Done():
+				errc <- ctx.Err()
+				return
+			}
+		}
+	}()
+	return out, errc
+}
+
+// publish records an event and hands it to every matching subscriber.
+// The caller holds e.mu, which makes the event order the order of the
+// state changes.
+func (e *Engine) publish(typ, action, id string, attrs map[string]string) {
+	ev := engine.Event{Type: typ, Action: action, ID: id, Attributes: attrs, Time: time.Now()}
+	e.history = append(e.history, ev)
+	for s := range e.subs {
+		if s.matches(ev) {
+			// Each subscriber gets its own map so that none can change
+			// another's (or the history's) attributes.
+			c := ev
+			c.Attributes = maps.Clone(ev.Attributes)
+			s.push(c)
+		}
+	}
+}
+
+// containerEvent publishes a container event whose attributes are the
+// container's labels, its name and image, and extra.
+func (e *Engine) containerEvent(c *container, action string, extra ...string) {
+	attrs := copyLabels(c.spec.Labels)
+	attrs["name"] = c.name
+	attrs["image"] = c.spec.Image
+	for i := 0; i+1 < len(extra); i += 2 {
+		attrs[extra[i]] = extra[i+1]
+	}
+	e.publish("container", action, c.id, attrs)
+}
