@@ -177,9 +177,11 @@ func TestToCreateOptions(t *testing.T) {
 			},
 		},
 		{
-			name:    "volume subpath needs 1.45",
-			api:     "1.41",
-			spec:    func(s *engine.ContainerSpec) { s.Mounts = []engine.Mount{{Type: engine.MountVolume, Source: "v", Target: "/v", Subpath: "sub"}} },
+			name: "volume subpath needs 1.45",
+			api:  "1.41",
+			spec: func(s *engine.ContainerSpec) {
+				s.Mounts = []engine.Mount{{Type: engine.MountVolume, Source: "v", Target: "/v", Subpath: "sub"}}
+			},
 			wantErr: "subpath needs API 1.45",
 		},
 		{
@@ -319,9 +321,12 @@ func TestToCreateOptions(t *testing.T) {
 			},
 		},
 		{
-			name:    "mac address needs API 1.44",
-			api:     "1.41",
-			spec:    func(s *engine.ContainerSpec) { s.MacAddress = "02:42:ac:11:00:02"; s.Networks = []engine.EndpointSpec{{Network: "n"}} },
+			name: "mac address needs API 1.44",
+			api:  "1.41",
+			spec: func(s *engine.ContainerSpec) {
+				s.MacAddress = "02:42:ac:11:00:02"
+				s.Networks = []engine.EndpointSpec{{Network: "n"}}
+			},
 			wantErr: "mac_address needs API 1.44",
 		},
 		{

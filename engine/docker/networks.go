@@ -74,9 +74,10 @@ func (e *Engine) CreateNetwork(ctx context.Context, spec engine.NetworkSpec) (st
 	return res.ID, nil
 }
 
-// RemoveNetwork removes a network. A network that still has containers is
-// refused by the engine with 403 Forbidden on older engines and 409 on newer
-// ones; both are reported as engine.ErrConflict.
+// RemoveNetwork removes a network. The engine refuses a network that running
+// containers use with 403 Forbidden ("... has active endpoints"), reported
+// here as engine.ErrConflict. Containers that are only created have no
+// endpoint yet, and Docker 20.10 removes their network without complaint.
 func (e *Engine) RemoveNetwork(ctx context.Context, id string) error {
 	_, err := e.cli.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
 	if err == nil {
