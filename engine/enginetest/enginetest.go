@@ -58,6 +58,13 @@ func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine, image string)
 		{"NetworkInUse", testNetworkInUse},
 		{"VolumeInUse", testVolumeInUse},
 		{"EventsStart", testEventsStart},
+		{"EventsStop", testEventsStop},
+		{"EventsEnd", testEventsEnd},
+		{"ContainerIdempotentStartStop", testContainerIdempotentStartStop},
+		{"ContainerMissingNetwork", testContainerMissingNetwork},
+		{"NetworkRemoveStopped", testNetworkRemoveStopped},
+		{"VolumeRemoveMissingForce", testVolumeRemoveMissingForce},
+		{"ContainerConnectTwice", testContainerConnectTwice},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -642,5 +649,124 @@ func waitEvent(t *testing.T, ctx context.Context, events <-chan engine.Event, ma
 		case <-ctx.Done():
 			t.Fatalf("no expected event: %v", ctx.Err())
 		}
+	}
+}
+
+func testEventsStop(t *testing.T, h *harness) {
+	events, _ := h.e.Events(h.ctx, engine.EventFilter{Type: "container", Labels: h.labels(), Since: time.Now().Add(-time.Second)})
+	id := h.create(t, h.spec("c", "sleep"))
+	h.start(t, id)
+	if err := h.e.RenameContainer(h.ctx, id, h.name("renamed")); err != nil {
+		t.Fatalf("RenameContainer: %v", err)
+	}
+	if err := h.e.StopContainer(h.ctx, id, nil); err != nil {
+		t.Fatalf("StopContainer: %v", err)
+	}
+	if err := h.e.RemoveContainer(h.ctx, id, engine.RemoveOptions{}); err != nil {
+		t.Fatalf("RemoveContainer: %v", err)
+	}
+	var actions []string
+	evs := map[string]engine.Event{}
+	waitEvent(t, h.ctx, events, func(ev engine.Event) bool {
+		if ev.ID == id {
+			actions = append(actions, ev.Action)
+			evs[ev.Action] = ev
+		}
+		return ev.ID == id && ev.Action == "destroy"
+	})
+	t.Logf("events: %v", actions)
+	// The order is the behaviour: a stop kills, the process dies, the stop completes.
+	want := []string{"create", "start", "rename", "kill", "die", "stop", "destroy"}
+	if !slices.Equal(actions, want) {
+		t.Errorf("events %v, want %v", actions, want)
+	}
+	if r := evs["rename"]; r.Attributes["name"] != h.name("renamed") || r.Attributes["oldName"] != "/"+h.name("c") {
+		t.Errorf("rename event attributes %v, want name %s and oldName /%s", r.Attributes, h.name("renamed"), h.name("c"))
+	}
+	if d := evs["die"]; d.Attributes["exitCode"] != "0" || d.Attributes["name"] != h.name("renamed") {
+		t.Errorf("die event attributes %v, want exitCode 0 and the new name", d.Attributes)
+	}
+}
+
+func testEventsEnd(t *testing.T, h *harness) {
+	ctx, cancel := context.WithCancel(h.ctx)
+	events, errs := h.e.Events(ctx, engine.EventFilter{Labels: h.labels()})
+	cancel()
+	for range events {
+	}
+	for err := range errs {
+		t.Errorf("event stream ended by its context reported %v, want no error", err)
+	}
+}
+
+func testContainerIdempotentStartStop(t *testing.T, h *harness) {
+	id := h.create(t, h.spec("c", "sleep"))
+	// Stopping a container that does not run is no error.
+	if err := h.e.StopContainer(h.ctx, id, nil); err != nil {
+		t.Errorf("StopContainer of a created container: %v", err)
+	}
+	if d := h.inspect(t, id); d.State != engine.StateCreated {
+		t.Errorf("after stopping a created container: state %q, want created", d.State)
+	}
+	h.start(t, id)
+	// Starting a running container is no error either.
+	if err := h.e.StartContainer(h.ctx, id); err != nil {
+		t.Errorf("StartContainer of a running container: %v", err)
+	}
+	if d := h.inspect(t, id); d.State != engine.StateRunning {
+		t.Errorf("after starting twice: state %q, want running", d.State)
+	}
+}
+
+func testContainerMissingNetwork(t *testing.T, h *harness) {
+	spec := h.spec("c", "sleep")
+	spec.Networks = []engine.EndpointSpec{{Network: h.name("missing")}}
+	// Engines differ in when they look the network up: some refuse the
+	// create, Docker 20.10 creates the container and refuses to start it.
+	id, err := h.e.CreateContainer(h.ctx, spec)
+	if err != nil {
+		wantErr(t, "CreateContainer on a missing network", err, engine.ErrNotFound)
+		return
+	}
+	wantErr(t, "StartContainer on a missing network", h.e.StartContainer(h.ctx, id), engine.ErrNotFound)
+	if d := h.inspect(t, id); d.State == engine.StateRunning {
+		t.Errorf("state %q after a failed start, want not running", d.State)
+	}
+}
+
+func testNetworkRemoveStopped(t *testing.T, h *harness) {
+	net := h.name("net")
+	h.createNetwork(t, "net")
+	spec := h.spec("c", "sleep")
+	spec.Networks = []engine.EndpointSpec{{Network: net}}
+	h.create(t, spec)
+	// Only running containers hold endpoints; a created one does not keep
+	// its network from being removed.
+	if err := h.e.RemoveNetwork(h.ctx, net); err != nil {
+		t.Errorf("RemoveNetwork with only a created container: %v", err)
+	}
+}
+
+func testVolumeRemoveMissingForce(t *testing.T, h *harness) {
+	if err := h.e.RemoveVolume(h.ctx, h.name("missing"), true); err != nil {
+		t.Errorf("RemoveVolume of a missing volume with force: %v", err)
+	}
+}
+
+func testContainerConnectTwice(t *testing.T, h *harness) {
+	net := h.name("net")
+	h.createNetwork(t, "net")
+	spec := h.spec("c", "sleep")
+	spec.Networks = []engine.EndpointSpec{{Network: net}}
+	id := h.create(t, spec)
+	h.start(t, id)
+	// The fake says ErrConflict; Docker answers 403 Forbidden ("endpoint
+	// with name ... already exists"), so only the failure is common.
+	if err := h.e.ConnectNetwork(h.ctx, net, id, engine.EndpointSpec{Network: net}); err == nil {
+		t.Errorf("ConnectNetwork twice succeeded, want an error")
+	}
+	d := h.inspect(t, id)
+	if d.State != engine.StateRunning || !slices.Equal(d.Networks, []string{net}) {
+		t.Errorf("after connecting twice: state %q, networks %v; want running on %s alone", d.State, d.Networks, net)
 	}
 }

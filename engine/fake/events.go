@@ -46,8 +46,8 @@ func (s *subscriber) push(ev engine.Event) {
 
 // Events implements engine.System. Like the engine, a non-zero
 // filter.Since replays the matching past events first. When ctx is done
-// the error channel receives ctx.Err(), as the Docker client's does, and
-// both channels are closed.
+// both channels are closed without an error, as the Docker adapter does:
+// the caller ended the stream, nothing failed.
 func (e *Engine) Events(ctx context.Context, filter engine.EventFilter) (<-chan engine.Event, <-chan error) {
 	out := make(chan engine.Event)
 	errc := make(chan error, 1)
@@ -90,14 +90,12 @@ func (e *Engine) Events(ctx context.Context, filter engine.EventFilter) (<-chan 
 				select {
 				case out <- ev:
 				case <-ctx.Done():
-					errc <- ctx.Err()
 					return
 				}
 			}
 			select {
 			case <-s.wake:
 			case <-ctx.Done():
-				errc <- ctx.Err()
 				return
 			}
 		}

@@ -1,0 +1,70 @@
+package enginetest
+
+import (
+	"archive/tar"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Dockerfile builds the suite's image from the build context of
+// ImageContext: the testimage program alone on a scratch base.
+const Dockerfile = `FROM scratch
+COPY testimage /testimage
+ENTRYPOINT ["/testimage"]
+CMD ["sleep"]
+`
+
+// testimagePackage is the import path of the image's program.
+const testimagePackage = "github.com/composer/composer/engine/enginetest/testimage"
+
+// ImageContext compiles the testimage program statically for linux on the
+// host's architecture and returns a tar build context holding it and
+// Dockerfile, for an engine's BuildImage. It needs the go command, which
+// running the tests implies.
+func ImageContext(t *testing.T) *bytes.Reader {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "testimage")
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	cmd := exec.Command(goCmd, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, testimagePackage)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the test image's program: %v\n%s", err, out)
+	}
+	prog, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatalf("reading the test image's program: %v", err)
+	}
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	now := time.Now()
+	for _, f := range []struct {
+		name string
+		mode int64
+		data []byte
+	}{
+		{"Dockerfile", 0o644, []byte(Dockerfile)},
+		{"testimage", 0o755, prog},
+	} {
+		hdr := &tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data)), ModTime: now, Typeflag: tar.TypeReg}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatalf("writing the build context: %v", err)
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			t.Fatalf("writing the build context: %v", err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatalf("writing the build context: %v", err)
+	}
+	return bytes.NewReader(buf.Bytes())
+}

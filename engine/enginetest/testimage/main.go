@@ -1,0 +1,46 @@
+// Command testimage is the program of the image the enginetest suite runs
+// on real engines (see package enginetest for the contract):
+//
+//	testimage [sleep]   waits for SIGTERM or SIGINT, then exits 0
+//	testimage exit N    exits with code N
+//
+// It runs as PID 1 in a FROM scratch image; the engine delivers signals to
+// PID 1 only if it handles them, which signal.Notify does.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		args = []string{"sleep"}
+	}
+	switch {
+	case args[0] == "sleep" && len(args) == 1:
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+		fmt.Println("sleeping")
+		s := <-sig
+		fmt.Println("stopping on", s)
+		return 0
+	case args[0] == "exit" && len(args) == 2:
+		n, err := strconv.Atoi(args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testimage: exit code:", err)
+			return 2
+		}
+		return n
+	default:
+		fmt.Fprintln(os.Stderr, "usage: testimage [sleep] | exit N")
+		return 2
+	}
+}
