@@ -1,6 +1,9 @@
 package e2e
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestDownRemovesContainersAndNetworks(t *testing.T) {
 	t.Parallel()
@@ -95,8 +98,11 @@ services:
 `)
 	p.Up()
 	// The test program ignores SIGUSR1, so only the kill after -t ends it.
-	r := p.Compose("down", "-t", "1").Success(t)
-	_ = r
+	start := time.Now()
+	p.Compose("down", "-t", "1").Success(t)
+	if d := time.Since(start); d > 8*time.Second {
+		t.Errorf("down -t 1 took %s; the default 10s timeout was used", d)
+	}
 	if ContainerExists(p.ContainerName("stubborn", 1)) {
 		t.Errorf("down -t 1 left the container")
 	}
