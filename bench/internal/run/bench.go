@@ -1,0 +1,260 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/client"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/composer/composer/bench/internal/floor"
+	"github.com/composer/composer/bench/internal/proxy"
+	"github.com/composer/composer/bench/internal/shape"
+	"github.com/composer/composer/labels"
+)
+
+// Config is one benchmark run.
+type Config struct {
+	Shapes []shape.Project
+	Tools  []Tool
+	// Runs is the number of cycles per shape and tool; tools take turns,
+	// in a rotated order each run, so slow drift hits them alike.
+	Runs    int
+	WorkDir string
+	// Client is used for untimed checks and cleanup.
+	Client *client.Client
+	// Proxy, if set, is put in front of every tool to count API calls.
+	Proxy *proxy.Proxy
+	// FloorEnv is added to the floor's environment (the API version, so
+	// that it need not negotiate).
+	FloorEnv []string
+	// Settle is the pause between operations, to let the engine finish
+	// asynchronous work (network teardown) before the next measurement.
+	Settle time.Duration
+	Log    io.Writer
+}
+
+// Key identifies one cell of the results.
+type Key struct {
+	Shape string
+	Tool  string
+	Op    Op
+}
+
+// Results are the raw samples of a benchmark.
+type Results struct {
+	Samples map[Key][]Sample
+	// CallKinds is the per-endpoint call count of each cell's first run.
+	CallKinds map[Key]map[string]int
+	Errors    []string
+}
+
+// MarshalJSON writes the samples as a flat list, for later analysis.
+func (r *Results) MarshalJSON() ([]byte, error) {
+	type row struct {
+		Shape, Tool, Op string
+		WallMS, CPUMS   float64
+		MaxRSSBytes     int64
+		Calls           int
+		Error           string `json:",omitempty"`
+	}
+	var rows []row
+	for k, ss := range r.Samples {
+		for _, s := range ss {
+			e := ""
+			if s.Err != nil {
+				e = s.Err.Error()
+			}
+			rows = append(rows, row{k.Shape, k.Tool, string(k.Op), ms(s.Wall), ms(s.CPU), s.MaxRSS, s.Calls, e})
+		}
+	}
+	return json.Marshal(rows)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+var unsafeName = regexp.MustCompile(`[^a-z0-9_-]+`)
+
+func projectName(shapeName, tool string) string {
+	return unsafeName.ReplaceAllString(strings.ToLower("cb-"+shapeName+"-"+tool), "-")
+}
+
+// Bench runs every cycle and returns the samples; failures are recorded
+// and the run goes on with the next cycle.
+func Bench(ctx context.Context, cfg Config) *Results {
+	res := &Results{Samples: map[Key][]Sample{}, CallKinds: map[Key]map[string]int{}}
+	for _, base := range cfg.Shapes {
+		for run := range cfg.Runs {
+			for i := range cfg.Tools {
+				if ctx.Err() != nil {
+					return res
+				}
+				t := cfg.Tools[(i+run)%len(cfg.Tools)]
+				cycle(ctx, cfg, res, base, t, run)
+			}
+		}
+	}
+	return res
+}
+
+func cycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t Tool, run int) {
+	p := base
+	p.Name = projectName(base.Shape, t.Name)
+	dir := filepath.Join(cfg.WorkDir, p.Name)
+	tg := Target{Project: p.Name, Dir: dir, ComposeFile: filepath.Join(dir, "compose.yaml"), SpecFile: filepath.Join(dir, "spec.json")}
+	fail := func(format string, args ...any) {
+		msg := fmt.Sprintf("%s run %d: ", p.Name, run+1) + fmt.Sprintf(format, args...)
+		res.Errors = append(res.Errors, msg)
+		fmt.Fprintln(cfg.Log, "  ERROR", msg)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fail("%v", err)
+		return
+	}
+	if err := removeProject(ctx, cfg.Client, p.Name); err != nil {
+		fail("cleaning up before the cycle: %v", err)
+		return
+	}
+	defer func() {
+		if err := removeProject(context.WithoutCancel(ctx), cfg.Client, p.Name); err != nil {
+			fail("cleaning up after the cycle: %v", err)
+		}
+	}()
+
+	var env []string
+	if cfg.Proxy != nil {
+		env = append(env, "DOCKER_HOST="+cfg.Proxy.Host())
+	}
+	if t.Floor {
+		env = append(env, cfg.FloorEnv...)
+	}
+	current := p.WithGen(0)
+	for _, op := range Ops {
+		if op == OpChange {
+			current = p.WithGen(1)
+		}
+		if err := write(tg, current); err != nil {
+			fail("%v", err)
+			return
+		}
+		if cfg.Proxy != nil {
+			cfg.Proxy.Take()
+		}
+		s := t.Exec(op, tg, env)
+		if cfg.Proxy != nil {
+			var kinds map[string]int
+			s.Calls, kinds = cfg.Proxy.Take()
+			k := Key{p.Shape, t.Name, op}
+			if _, ok := res.CallKinds[k]; !ok {
+				res.CallKinds[k] = kinds
+			}
+		}
+		if s.Err == nil {
+			s.Err = verify(ctx, cfg.Client, current, op)
+		}
+		k := Key{base.Shape, t.Name, op}
+		res.Samples[k] = append(res.Samples[k], s)
+		calls := ""
+		if s.Calls >= 0 {
+			calls = fmt.Sprintf(" %4d calls", s.Calls)
+		}
+		fmt.Fprintf(cfg.Log, "  %-10s %-16s run %d %-10s %9s  cpu %8s  rss %5.1f MB%s\n",
+			base.Shape, t.Name, run+1, op, fmtDur(s.Wall), fmtDur(s.CPU), float64(s.MaxRSS)/1e6, calls)
+		if s.Err != nil {
+			fail("%v", s.Err)
+			return
+		}
+		select {
+		case <-time.After(cfg.Settle):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func write(tg Target, p shape.Project) error {
+	if err := os.WriteFile(tg.ComposeFile, p.ComposeYAML(), 0o644); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(tg.SpecFile, b, 0o644)
+}
+
+// verify checks the engine state an operation should have left, untimed.
+func verify(ctx context.Context, cli *client.Client, p shape.Project, op Op) error {
+	switch op {
+	case OpPs:
+		return nil
+	case OpDown:
+		f := make(client.Filters).Add("label", labels.Project+"="+p.Name)
+		cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+		if err != nil {
+			return err
+		}
+		ns, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+		if err != nil {
+			return err
+		}
+		if len(cs.Items)+len(ns.Items) > 0 {
+			return fmt.Errorf("down left %d containers and %d networks", len(cs.Items), len(ns.Items))
+		}
+		return nil
+	}
+	if err := floor.Check(ctx, cli, p); err != nil {
+		return fmt.Errorf("after %s: %w", op, err)
+	}
+	return nil
+}
+
+// removeProject force-removes whatever a project left behind.
+func removeProject(ctx context.Context, cli *client.Client, project string) error {
+	f := make(client.Filters).Add("label", labels.Project+"="+project)
+	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return err
+	}
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(16)
+	for _, c := range cs.Items {
+		eg.Go(func() error {
+			_, err := cli.ContainerRemove(ectx, c.ID, client.ContainerRemoveOptions{Force: true})
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+	ns, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return err
+	}
+	for _, n := range ns.Items {
+		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case d >= 100*time.Millisecond:
+		return fmt.Sprintf("%.0f ms", ms(d))
+	default:
+		return fmt.Sprintf("%.1f ms", ms(d))
+	}
+}
