@@ -8,7 +8,8 @@
 // the image's entrypoint takes its arguments from the container's Cmd, and
 //
 //	["sleep"] (or no Cmd)  runs until stopped, exiting 0 promptly on SIGTERM or SIGINT;
-//	["exit", "N"]          exits at once with code N.
+//	["exit", "N"]          exits at once with code N;
+//	["echo", "W", ...]     writes the words, space-separated, and a newline to stdout, then exits 0.
 //
 // Every resource the suite creates has a unique name and carries the label
 // TestLabel, whose value is unique per subtest, so that cleanup removes
@@ -16,6 +17,7 @@
 package enginetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -65,6 +67,8 @@ func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine, image string)
 		{"NetworkRemoveStopped", testNetworkRemoveStopped},
 		{"VolumeRemoveMissingForce", testVolumeRemoveMissingForce},
 		{"ContainerConnectTwice", testContainerConnectTwice},
+		{"ContainerLogs", testContainerLogs},
+		{"ContainerAttach", testContainerAttach},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -768,5 +772,44 @@ func testContainerConnectTwice(t *testing.T, h *harness) {
 	d := h.inspect(t, id)
 	if d.State != engine.StateRunning || !slices.Equal(d.Networks, []string{net}) {
 		t.Errorf("after connecting twice: state %q, networks %v; want running on %s alone", d.State, d.Networks, net)
+	}
+}
+
+func testContainerLogs(t *testing.T, h *harness) {
+	id := h.create(t, h.spec("c", "echo", "hello", "world"))
+	h.start(t, id)
+	if d := h.waitState(t, id, engine.StateExited); d.ExitCode != 0 {
+		t.Errorf("exit code %d, want 0", d.ExitCode)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := h.e.ContainerLogs(h.ctx, id, engine.LogOptions{Tail: "all"}, &stdout, &stderr); err != nil {
+		t.Fatalf("ContainerLogs: %v", err)
+	}
+	if stdout.String() != "hello world\n" || stderr.String() != "" {
+		t.Errorf("logs %q / %q, want %q on stdout alone", stdout.String(), stderr.String(), "hello world\n")
+	}
+	// A followed log of an exited container ends at once.
+	stdout.Reset()
+	if err := h.e.ContainerLogs(h.ctx, id, engine.LogOptions{Follow: true}, &stdout, nil); err != nil || stdout.String() != "hello world\n" {
+		t.Errorf("followed logs of an exited container = %q, %v", stdout.String(), err)
+	}
+}
+
+func testContainerAttach(t *testing.T, h *harness) {
+	id := h.create(t, h.spec("c", "echo", "attached"))
+	var stdout, stderr bytes.Buffer
+	wait, err := h.e.Attach(h.ctx, id, engine.Streams{Stdout: &stdout, Stderr: &stderr}, false)
+	if err != nil {
+		t.Fatalf("Attach: %v", err)
+	}
+	h.start(t, id)
+	if err := wait(); err != nil {
+		t.Fatalf("waiting for the attached streams: %v", err)
+	}
+	if stdout.String() != "attached\n" || stderr.String() != "" {
+		t.Errorf("attached output %q / %q, want %q on stdout alone", stdout.String(), stderr.String(), "attached\n")
+	}
+	if d := h.waitState(t, id, engine.StateExited); d.ExitCode != 0 {
+		t.Errorf("exit code %d, want 0", d.ExitCode)
 	}
 }

@@ -612,7 +612,7 @@ func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOp
 		return err
 	}
 	lines := slices.Clone(c.log)
-	run, follow := c.run, opts.Follow && c.running()
+	run, follow, tty := c.run, opts.Follow && c.running(), c.spec.TTY
 	e.mu.Unlock()
 
 	if n, err := strconv.Atoi(opts.Tail); err == nil && n >= 0 && n < len(lines) {
@@ -621,7 +621,7 @@ func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOp
 	// Writers may block (pipes), so they are written to without e.mu.
 	for _, l := range lines {
 		w := stdout
-		if l.stderr {
+		if l.stderr && !tty { // a TTY merges the streams
 			w = stderr
 		}
 		if w == nil {

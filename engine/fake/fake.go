@@ -11,8 +11,8 @@
 // Tests script what a started container does with SetBehaviour or OnStart,
 // make single operations fail with Fail or FailOnce, and count calls with
 // Calls. Without a script a container interprets its command the way the
-// enginetest image does: ["exit", "N"] exits with N, anything else keeps
-// running until stopped.
+// enginetest image does: ["exit", "N"] exits with N, ["echo", words...]
+// writes the words and exits 0, anything else keeps running until stopped.
 package fake
 
 import (
@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -139,11 +140,13 @@ func (e *Engine) behaviourFor(spec engine.ContainerSpec) Behaviour {
 		}
 	}
 	var b Behaviour
-	if len(spec.Cmd) == 2 && spec.Cmd[0] == "exit" {
-		var code int
-		if _, err := fmt.Sscanf(spec.Cmd[1], "%d", &code); err == nil {
+	switch {
+	case len(spec.Cmd) == 2 && spec.Cmd[0] == "exit":
+		if code, err := strconv.Atoi(spec.Cmd[1]); err == nil {
 			b.Exit, b.ExitCode = true, code
 		}
+	case len(spec.Cmd) > 0 && spec.Cmd[0] == "echo":
+		b.Exit, b.Stdout = true, strings.Join(spec.Cmd[1:], " ")+"\n"
 	}
 	return b
 }

@@ -3,6 +3,7 @@
 //
 //	testimage [sleep]   waits for SIGTERM or SIGINT, then exits 0
 //	testimage exit N    exits with code N
+//	testimage echo W... writes the words and a newline to stdout, exits 0
 //
 // It runs as PID 1 in a FROM scratch image; the engine delivers signals to
 // PID 1 only if it handles them, which signal.Notify does.
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -28,9 +30,7 @@ func run(args []string) int {
 	case args[0] == "sleep" && len(args) == 1:
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
-		fmt.Println("sleeping")
-		s := <-sig
-		fmt.Println("stopping on", s)
+		<-sig
 		return 0
 	case args[0] == "exit" && len(args) == 2:
 		n, err := strconv.Atoi(args[1])
@@ -39,8 +39,11 @@ func run(args []string) int {
 			return 2
 		}
 		return n
+	case args[0] == "echo":
+		fmt.Println(strings.Join(args[1:], " "))
+		return 0
 	default:
-		fmt.Fprintln(os.Stderr, "usage: testimage [sleep] | exit N")
+		fmt.Fprintln(os.Stderr, "usage: testimage [sleep] | exit N | echo WORD...")
 		return 2
 	}
 }
