@@ -68,10 +68,22 @@ up)
 	url="http://localhost:$port/"
 	say "the visit counter is up at $url"
 	say "curl $url"
+	# nginx has no healthcheck: --wait saw it running, which can be a moment
+	# before it listens, so the first request may be retried.
 	if command -v curl >/dev/null; then
-		curl -fsS "$url"
+		curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$url"
 	else
-		python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode(), end="")' "$url"
+		python3 - "$url" <<'PY'
+import sys, time, urllib.request
+for attempt in range(10):
+    try:
+        print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")
+        break
+    except OSError:
+        if attempt == 9:
+            raise
+        time.sleep(1)
+PY
 	fi
 	say "stop it with: make demo-down   (the count survives; add -v to composer down to reset it)"
 	;;
