@@ -11,6 +11,9 @@
 //	["exit", "N"]          exits at once with code N;
 //	["echo", "W", ...]     writes the words, space-separated, and a newline to stdout, then exits 0.
 //
+// Healthchecks run the same program: ["CMD", "/testimage", "exit", "N"]
+// passes when N is 0 and fails otherwise.
+//
 // Every resource the suite creates has a unique name and carries the label
 // TestLabel, whose value is unique per subtest, so that cleanup removes
 // exactly the leftovers of that subtest even on a shared engine.
@@ -68,6 +71,7 @@ func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine, image string)
 		{"VolumeRemoveMissingForce", testVolumeRemoveMissingForce},
 		{"ContainerConnectTwice", testContainerConnectTwice},
 		{"ContainerLogs", testContainerLogs},
+		{"ContainerHealth", testContainerHealth},
 		{"ContainerAttach", testContainerAttach},
 	}
 	for _, tc := range tests {
@@ -811,5 +815,45 @@ func testContainerAttach(t *testing.T, h *harness) {
 	}
 	if d := h.waitState(t, id, engine.StateExited); d.ExitCode != 0 {
 		t.Errorf("exit code %d, want 0", d.ExitCode)
+	}
+}
+
+func testContainerHealth(t *testing.T, h *harness) {
+	tests := []struct {
+		name string
+		code string
+		want engine.Health
+	}{
+		{"healthy", "0", engine.HealthHealthy},
+		{"unhealthy", "1", engine.HealthUnhealthy},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			events, _ := h.e.Events(h.ctx, engine.EventFilter{Type: "container", Labels: h.labels(), Since: time.Now().Add(-time.Second)})
+			spec := h.spec(tc.name, "sleep")
+			spec.Healthcheck = &engine.Healthcheck{
+				Test:     []string{"CMD", "/testimage", "exit", tc.code},
+				Interval: 100 * time.Millisecond,
+				Timeout:  5 * time.Second,
+				Retries:  1,
+			}
+			id := h.create(t, spec)
+			h.start(t, id)
+			if d := h.inspect(t, id); d.Health != engine.HealthStarting && d.Health != tc.want {
+				t.Errorf("health right after start %q, want starting (or already %s)", d.Health, tc.want)
+			}
+			eventually(t, h.ctx, func() (bool, string) {
+				d, err := h.e.InspectContainer(h.ctx, id)
+				if err != nil {
+					return false, err.Error()
+				}
+				return d.Health == tc.want, fmt.Sprintf("health %q, want %q", d.Health, tc.want)
+			})
+			// API 1.41 puts the status in the action; the status is the behaviour.
+			waitEvent(t, h.ctx, events, func(ev engine.Event) bool {
+				return ev.ID == id && ev.Action == "health_status: "+string(tc.want)
+			})
+		})
 	}
 }

@@ -12,7 +12,8 @@
 // make single operations fail with Fail or FailOnce, and count calls with
 // Calls. Without a script a container interprets its command the way the
 // enginetest image does: ["exit", "N"] exits with N, ["echo", words...]
-// writes the words and exits 0, anything else keeps running until stopped.
+// writes the words and exits 0, anything else keeps running until stopped;
+// a healthcheck ending in ["exit", "N"] fails unless N is 0.
 package fake
 
 import (
@@ -147,6 +148,10 @@ func (e *Engine) behaviourFor(spec engine.ContainerSpec) Behaviour {
 		}
 	case len(spec.Cmd) > 0 && spec.Cmd[0] == "echo":
 		b.Exit, b.Stdout = true, strings.Join(spec.Cmd[1:], " ")+"\n"
+	}
+	// A probe of the image's program, [... "exit", "N"], fails unless N is 0.
+	if hc := spec.Healthcheck; hc != nil && len(hc.Test) >= 2 && hc.Test[len(hc.Test)-2] == "exit" && hc.Test[len(hc.Test)-1] != "0" {
+		b.Health = engine.HealthUnhealthy
 	}
 	return b
 }
