@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/composer/composer/orchestrator"
+	"github.com/composer/composer/project"
+)
+
+type upOptions struct {
+	detach        bool
+	forceRecreate bool
+	noRecreate    bool
+	noDeps        bool
+	noStart       bool
+	removeOrphans bool
+	scale         []string
+	wait          bool
+	waitTimeout   int
+	timeout       int
+	pull          string
+	build         bool
+	noBuild       bool
+	quietPull     bool
+	// attached mode
+	abortOnExit      bool
+	abortOnFailure   bool
+	exitCodeFrom     string
+	attach           []string
+	noAttach         []string
+	attachDeps       bool
+	noColor          bool
+	noLogPrefix      bool
+	timestamps       bool
+	menu             bool
+	alwaysRecreateDeps bool
+	renewAnonVolumes bool
+}
+
+func (a *app) upCommand() *cobra.Command {
+	var o upOptions
+	cmd := &cobra.Command{
+		Use:   "up [OPTIONS] [SERVICE...]",
+		Short: "Create and start containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runUp(cmd, args, o)
+		},
+		ValidArgsFunction: a.completeServices,
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.detach, "detach", "d", false, "Detached mode: Run containers in the background")
+	f.BoolVar(&o.forceRecreate, "force-recreate", false, "Recreate containers even if their configuration and image haven't changed")
+	f.BoolVar(&o.noRecreate, "no-recreate", false, "If containers already exist, don't recreate them")
+	f.BoolVar(&o.noDeps, "no-deps", false, "Don't start linked services")
+	f.BoolVar(&o.noStart, "no-start", false, "Don't start the services after creating them")
+	f.BoolVar(&o.removeOrphans, "remove-orphans", false, "Remove containers for services not defined in the Compose file")
+	f.StringArrayVar(&o.scale, "scale", nil, "Scale SERVICE to NUM instances. Overrides the scale setting in the Compose file if present")
+	f.BoolVar(&o.wait, "wait", false, "Wait for services to be running|healthy. Implies detached mode")
+	f.IntVar(&o.waitTimeout, "wait-timeout", 0, "Maximum duration in seconds to wait for the project to be running|healthy")
+	f.IntVarP(&o.timeout, "timeout", "t", -1, "Use this timeout in seconds for container shutdown when attached or when containers are already running")
+	f.StringVar(&o.pull, "pull", "policy", `Pull image before running ("always"|"missing"|"never"|"policy")`)
+	f.BoolVar(&o.build, "build", false, "Build images before starting containers")
+	f.BoolVar(&o.noBuild, "no-build", false, "Don't build an image, even if it's policy")
+	f.BoolVar(&o.quietPull, "quiet-pull", false, "Pull without printing progress information")
+	f.BoolVar(&o.abortOnExit, "abort-on-container-exit", false, "Stops all containers if any container was stopped. Incompatible with -d")
+	f.BoolVar(&o.abortOnFailure, "abort-on-container-failure", false, "Stops all containers if any container exited with failure. Incompatible with -d")
+	f.StringVar(&o.exitCodeFrom, "exit-code-from", "", "Return the exit code of the selected service container. Implies --abort-on-container-exit")
+	f.StringArrayVar(&o.attach, "attach", nil, "Restrict attaching to the specified services. Incompatible with --attach-dependencies")
+	f.StringArrayVar(&o.noAttach, "no-attach", nil, "Do not attach (stream logs) to the specified services")
+	f.BoolVar(&o.attachDeps, "attach-dependencies", false, "Automatically attach to log output of dependent services")
+	f.BoolVar(&o.noColor, "no-color", false, "Produce monochrome output")
+	f.BoolVar(&o.noLogPrefix, "no-log-prefix", false, "Don't print prefix in logs")
+	f.BoolVar(&o.timestamps, "timestamps", false, "Show timestamps")
+	f.BoolVar(&o.menu, "menu", false, "Enable interactive shortcuts when running attached (not supported)")
+	f.BoolVar(&o.alwaysRecreateDeps, "always-recreate-deps", false, "Recreate dependent containers. Incompatible with --no-recreate")
+	f.BoolVarP(&o.renewAnonVolumes, "renew-anon-volumes", "V", false, "Recreate anonymous volumes instead of retrieving data from the previous containers")
+	return cmd
+}
+
+func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
+	ctx := cmd.Context()
+	if o.forceRecreate && o.noRecreate {
+		return usageError(cmd, "--force-recreate and --no-recreate are incompatible")
+	}
+	if o.exitCodeFrom != "" {
+		o.abortOnExit = true
+	}
+	if o.detach && (o.abortOnExit || o.abortOnFailure) {
+		return usageError(cmd, "--abort-on-container-exit and --abort-on-container-failure are incompatible with --detach")
+	}
+	scale, err := project.ParseScale(o.scale)
+	if err != nil {
+		return err
+	}
+	p, err := a.loadProject(ctx)
+	if err != nil {
+		return err
+	}
+	if p, err = project.Select(p, services, o.noDeps); err != nil {
+		return err
+	}
+	if p, err = project.WithScale(p, scale); err != nil {
+		return err
+	}
+	if o.exitCodeFrom != "" {
+		if _, ok := p.Services[o.exitCodeFrom]; !ok {
+			return fmt.Errorf("no such service: %s", o.exitCodeFrom)
+		}
+	}
+	opts := orchestrator.UpOptions{
+		Recreate:      orchestrator.RecreateDiverged,
+		NoStart:       o.noStart,
+		RemoveOrphans: o.removeOrphans || a.envBool("COMPOSE_REMOVE_ORPHANS"),
+		Wait:          o.wait,
+		WaitTimeout:   time.Duration(o.waitTimeout) * time.Second,
+		Parallel:      a.parallel(),
+		Timeout:       timeoutFlag(o.timeout),
+		Images:        orchestrator.ImageOptions{Build: o.build, NoBuild: o.noBuild},
+	}
+	if o.pull != "policy" {
+		opts.Images.Pull = o.pull
+	}
+	if o.forceRecreate {
+		opts.Recreate = orchestrator.RecreateForce
+	}
+	if o.noRecreate {
+		opts.Recreate = orchestrator.RecreateNever
+	}
+	detached := o.detach || o.wait || o.noStart
+	if !detached {
+		return a.runAttachedUp(ctx, p, services, o, opts)
+	}
+	display := a.progress(cmd)
+	orc, err := a.orchestrator(ctx, display)
+	if err != nil {
+		return err
+	}
+	err = orc.Up(ctx, p, opts)
+	display.Close()
+	return err
+}
+
+func timeoutFlag(secs int) *time.Duration {
+	if secs < 0 {
+		return nil
+	}
+	d := time.Duration(secs) * time.Second
+	return &d
+}

@@ -1,0 +1,173 @@
+// Package orchestrator implements composer's operations (up, down, logs,
+// ps, ...) over an engine.Engine: observe the engine's state, plan what to
+// change (pure), then apply the plan along the dependency graph.
+//
+// The orchestrator never prints: it reports progress as Events to a Sink
+// that the command line renders.
+package orchestrator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/composer/composer/engine"
+	"github.com/composer/composer/labels"
+)
+
+// Orchestrator runs operations against one engine.
+type Orchestrator struct {
+	eng    engine.Engine
+	events Sink
+}
+
+// New returns an orchestrator over eng reporting to sink (nil discards).
+func New(eng engine.Engine, sink Sink) *Orchestrator {
+	if sink == nil {
+		sink = Discard
+	}
+	return &Orchestrator{eng: eng, events: sink}
+}
+
+// Engine returns the engine the orchestrator drives.
+func (o *Orchestrator) Engine() engine.Engine { return o.eng }
+
+// State is what the engine holds of one project.
+type State struct {
+	Containers []engine.Container
+	Networks   []engine.Network
+	Volumes    []engine.Volume
+}
+
+// Observe lists a project's containers, networks and volumes: one list call
+// per kind, run concurrently, whatever the project's size.
+func (o *Orchestrator) Observe(ctx context.Context, project string) (State, error) {
+	var st State
+	f := engine.Filter{Labels: map[string]string{labels.Project: project}}
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		var err error
+		st.Containers, err = o.eng.ListContainers(ctx, f)
+		if err != nil {
+			return fmt.Errorf("listing containers: %w", err)
+		}
+		return nil
+	})
+	eg.Go(func() error {
+		var err error
+		st.Networks, err = o.eng.ListNetworks(ctx, f)
+		if err != nil {
+			return fmt.Errorf("listing networks: %w", err)
+		}
+		return nil
+	})
+	eg.Go(func() error {
+		var err error
+		st.Volumes, err = o.eng.ListVolumes(ctx, f)
+		if err != nil {
+			return fmt.Errorf("listing volumes: %w", err)
+		}
+		return nil
+	})
+	if err := eg.Wait(); err != nil {
+		return State{}, err
+	}
+	sortContainers(st.Containers)
+	return st, nil
+}
+
+// ServiceContainers returns the project's non-one-off containers of one
+// service, by container number.
+func (st State) ServiceContainers(service string) []engine.Container {
+	var out []engine.Container
+	for _, c := range st.Containers {
+		if c.Labels[labels.Service] == service && c.Labels[labels.Oneoff] != labels.True {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// sortContainers orders containers by service, then number, then name, so
+// that everything derived from a list is deterministic.
+func sortContainers(cs []engine.Container) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if a.Labels[labels.Service] != b.Labels[labels.Service] {
+			return a.Labels[labels.Service] < b.Labels[labels.Service]
+		}
+		na, nb := number(a), number(b)
+		if na != nb {
+			return na < nb
+		}
+		return a.Name < b.Name
+	})
+}
+
+func number(c engine.Container) int {
+	n, _ := strconv.Atoi(c.Labels[labels.Number])
+	return n
+}
+
+// ServiceHash is the config hash of a service: sha256 of its JSON form
+// without the fields that do not change the container. It is computed as
+// docker compose computes it, so that each tool sees the other's
+// containers as up to date.
+func ServiceHash(s types.ServiceConfig) (string, error) {
+	s.Build = nil
+	s.PullPolicy = ""
+	s.Scale = nil
+	if s.Deploy != nil {
+		d := *s.Deploy
+		d.Replicas = nil
+		s.Deploy = &d
+	}
+	s.DependsOn = nil
+	s.Profiles = nil
+	b, err := json.Marshal(s)
+	if err != nil {
+		return "", fmt.Errorf("hashing service %q: %w", s.Name, err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// ContainerName is the name of a service's container number n.
+func ContainerName(project string, s types.ServiceConfig, n int) string {
+	if s.ContainerName != "" {
+		return s.ContainerName
+	}
+	return fmt.Sprintf("%s-%s-%d", project, s.Name, n)
+}
+
+// syncMap is a small typed map safe for concurrent use.
+type syncMap[K comparable, V any] struct {
+	// mu guards m: service visits on different goroutines record and read
+	// results concurrently.
+	mu sync.Mutex
+	m  map[K]V
+}
+
+func (s *syncMap[K, V]) Store(k K, v V) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[K]V{}
+	}
+	s.m[k] = v
+}
+
+func (s *syncMap[K, V]) Load(k K) (V, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[k]
+	return v, ok
+}

@@ -1,0 +1,517 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/composer/composer/engine"
+	"github.com/composer/composer/graph"
+	"github.com/composer/composer/labels"
+)
+
+// UpOptions tune up. The project given to Up is already narrowed to the
+// selected services and scaled.
+type UpOptions struct {
+	// Recreate is RecreateDiverged (default), RecreateForce or RecreateNever.
+	Recreate string
+	// NoStart creates containers without starting them.
+	NoStart bool
+	// RemoveOrphans removes containers of services the project no longer
+	// defines; without it they are reported.
+	RemoveOrphans bool
+	// Wait blocks until every service is running and healthy (or, for a
+	// one-shot service, exited 0). WaitTimeout bounds it; 0 means no bound.
+	Wait        bool
+	WaitTimeout time.Duration
+	// Parallel bounds concurrent engine operations; 0 means no bound.
+	Parallel int
+	// Timeout is the stop timeout for containers replaced by a recreate;
+	// nil means each container's own.
+	Timeout *time.Duration
+	Images  ImageOptions
+}
+
+// Up creates and starts the project's resources, each service as soon as
+// its own dependencies meet their conditions.
+func (o *Orchestrator) Up(ctx context.Context, p *types.Project, opts UpOptions) error {
+	g, err := graph.FromProject(p)
+	if err != nil {
+		return err
+	}
+	for _, name := range p.ServiceNames() {
+		if fields := unsupported(p.Services[name]); len(fields) > 0 {
+			o.warn("service %q: %s not supported yet, ignored", name, strings.Join(fields, ", "))
+		}
+	}
+	// Subscribe before anything starts so that no state change is missed.
+	wctx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	w := o.watch(wctx, p.Name)
+
+	opts.Images.Parallel = opts.Parallel
+	var st State
+	var imageIDs map[string]string
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() (err error) { st, err = o.Observe(ectx, p.Name); return err })
+	eg.Go(func() (err error) { imageIDs, err = o.ensureImages(ectx, p, opts.Images); return err })
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+	want := Desired{Hash: map[string]string{}, ImageID: imageIDs}
+	for _, name := range p.ServiceNames() {
+		if want.Hash[name], err = ServiceHash(p.Services[name]); err != nil {
+			return err
+		}
+	}
+	plan := PlanUp(p, st, want, opts.Recreate)
+	if len(plan.Orphans) > 0 {
+		if opts.RemoveOrphans {
+			if err := o.removeContainers(ctx, plan.Orphans, opts.Timeout, false); err != nil {
+				return err
+			}
+		} else {
+			names := make([]string, len(plan.Orphans))
+			for i, c := range plan.Orphans {
+				names[i] = c.Name
+			}
+			o.warn("Found orphan containers (%s) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.", strings.Join(names, ", "))
+		}
+	}
+	if err := o.ensureResources(ctx, p, plan); err != nil {
+		return err
+	}
+	run := &upRun{o: o, p: p, g: g, plan: plan, want: want, opts: opts, w: w, state: st}
+	if err := run.apply(ctx); err != nil {
+		return err
+	}
+	if opts.Wait && !opts.NoStart {
+		return o.waitReady(ctx, p, w, opts.WaitTimeout)
+	}
+	return nil
+}
+
+// ensureResources creates the project's networks and volumes (all at once:
+// none depends on another) and checks that external ones exist.
+func (o *Orchestrator) ensureResources(ctx context.Context, p *types.Project, plan Plan) error {
+	eg, ctx := errgroup.WithContext(ctx)
+	for _, n := range plan.Networks {
+		cfg := p.Networks[n.Key]
+		eg.Go(func() error { return o.ensureNetwork(ctx, p.Name, n, cfg) })
+	}
+	for _, v := range plan.Volumes {
+		cfg := p.Volumes[v.Key]
+		eg.Go(func() error { return o.ensureVolume(ctx, p.Name, v, cfg) })
+	}
+	return eg.Wait()
+}
+
+func (o *Orchestrator) ensureNetwork(ctx context.Context, project string, a ResourceAction, cfg types.NetworkConfig) error {
+	switch a.Kind {
+	case ActExists:
+		return nil
+	case ActExternal:
+		if _, err := o.eng.InspectNetwork(ctx, a.Name); err != nil {
+			if errors.Is(err, engine.ErrNotFound) {
+				return fmt.Errorf("network %s declared as external, but could not be found", a.Name)
+			}
+			return fmt.Errorf("inspecting network %s: %w", a.Name, err)
+		}
+		return nil
+	}
+	spec := engine.NetworkSpec{
+		Name:       a.Name,
+		Driver:     cfg.Driver,
+		DriverOpts: cfg.DriverOpts,
+		Labels:     map[string]string{},
+		Internal:   cfg.Internal,
+		Attachable: cfg.Attachable,
+		EnableIPv6: cfg.EnableIPv6,
+		IPAM:       engine.IPAM{Driver: cfg.Ipam.Driver},
+	}
+	for k, v := range cfg.Labels {
+		spec.Labels[k] = v
+	}
+	spec.Labels[labels.Project] = project
+	spec.Labels[labels.Network] = a.Key
+	spec.Labels[labels.Version] = labels.ComposeVersion
+	for _, c := range cfg.Ipam.Config {
+		spec.IPAM.Configs = append(spec.IPAM.Configs, engine.IPAMConfig{Subnet: c.Subnet, IPRange: c.IPRange, Gateway: c.Gateway, AuxAddress: c.AuxiliaryAddresses})
+	}
+	o.emit(KindNetwork, a.Name, Creating, false, "")
+	if _, err := o.eng.CreateNetwork(ctx, spec); err != nil {
+		if errors.Is(err, engine.ErrConflict) {
+			// The network exists without our labels (made by hand or by
+			// another tool): use it, as docker compose does, but say so.
+			o.emit(KindNetwork, a.Name, Created, true, "exists already, not created by this project")
+			return nil
+		}
+		o.emit(KindNetwork, a.Name, Error, true, err.Error())
+		return fmt.Errorf("creating network %s: %w", a.Name, err)
+	}
+	o.emit(KindNetwork, a.Name, Created, true, "")
+	return nil
+}
+
+func (o *Orchestrator) ensureVolume(ctx context.Context, project string, a ResourceAction, cfg types.VolumeConfig) error {
+	switch a.Kind {
+	case ActExists:
+		return nil
+	case ActExternal:
+		if _, err := o.eng.InspectVolume(ctx, a.Name); err != nil {
+			if errors.Is(err, engine.ErrNotFound) {
+				return fmt.Errorf("external volume %q not found", a.Name)
+			}
+			return fmt.Errorf("inspecting volume %s: %w", a.Name, err)
+		}
+		return nil
+	}
+	// A volume of that name may exist without our labels; creating a
+	// volume that exists is a no-op for the engine, so just use it.
+	if _, err := o.eng.InspectVolume(ctx, a.Name); err == nil {
+		return nil
+	}
+	spec := engine.VolumeSpec{Name: a.Name, Driver: cfg.Driver, DriverOpts: cfg.DriverOpts, Labels: map[string]string{}}
+	for k, v := range cfg.Labels {
+		spec.Labels[k] = v
+	}
+	spec.Labels[labels.Project] = project
+	spec.Labels[labels.Volume] = a.Key
+	spec.Labels[labels.Version] = labels.ComposeVersion
+	o.emit(KindVolume, a.Name, Creating, false, "")
+	if _, err := o.eng.CreateVolume(ctx, spec); err != nil {
+		o.emit(KindVolume, a.Name, Error, true, err.Error())
+		return fmt.Errorf("creating volume %s: %w", a.Name, err)
+	}
+	o.emit(KindVolume, a.Name, Created, true, "")
+	return nil
+}
+
+// upRun is the state of one up while it applies its plan.
+type upRun struct {
+	o     *Orchestrator
+	p     *types.Project
+	g     *graph.Graph
+	plan  Plan
+	want  Desired
+	opts  UpOptions
+	w     *watcher
+	state State
+	// created holds, per service, the containers ready to start once the
+	// create phase has made them: closed channels signal completion.
+	created  map[string]chan struct{}
+	services syncMap[string, []engine.Container]
+	replaced syncMap[string, []ContainerAction]
+}
+
+// apply runs two walks at once: a create walk that makes every container
+// as early as possible (ordered only where one container's creation needs
+// another's: network_mode, ipc, pid, volumes_from), and a start walk that
+// starts each service once it is created and its dependencies meet their
+// conditions. So a chain of services is created concurrently, and only
+// the starts follow the chain.
+func (r *upRun) apply(ctx context.Context) error {
+	r.created = map[string]chan struct{}{}
+	createDeps := map[string][]string{}
+	for _, name := range r.p.ServiceNames() {
+		r.created[name] = make(chan struct{})
+		s := r.p.Services[name]
+		deps := graph.ServiceDeps(types.ServiceConfig{
+			Name: s.Name, ContainerSpec: types.ContainerSpec{NetworkMode: s.NetworkMode, Ipc: s.Ipc, Pid: s.Pid, VolumesFrom: s.VolumesFrom},
+		}, nil)
+		for _, d := range deps {
+			if _, ok := r.p.Services[d]; ok {
+				createDeps[name] = append(createDeps[name], d)
+			}
+		}
+	}
+	cg, err := graph.New(r.p.ServiceNames(), createDeps)
+	if err != nil {
+		return err
+	}
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		return cg.Walk(ctx, graph.WalkOptions{Parallel: r.opts.Parallel}, r.create)
+	})
+	eg.Go(func() error {
+		return r.g.Walk(ctx, graph.WalkOptions{Parallel: r.opts.Parallel}, r.start)
+	})
+	return eg.Wait()
+}
+
+// containerOf finds the first container of a service, made in this run or
+// found running, for `service:x` references.
+func (r *upRun) containerOf(service string) (string, error) {
+	if cs, ok := r.services.Load(service); ok && len(cs) > 0 {
+		return cs[0].ID, nil
+	}
+	for _, c := range r.state.ServiceContainers(service) {
+		return c.ID, nil
+	}
+	return "", fmt.Errorf("no container found for service %q", service)
+}
+
+// create makes the new containers of a service (fresh ones and the
+// replacements of recreated ones, under a temporary name).
+func (r *upRun) create(ctx context.Context, name string) error {
+	s := r.p.Services[name]
+	var ready []engine.Container
+	var replaced []ContainerAction
+	for _, a := range r.plan.Services[name] {
+		switch a.Kind {
+		case ActKeep, ActStart:
+			ready = append(ready, *a.Existing)
+		case ActCreate, ActRecreate:
+			in := specInput{
+				project: r.p, service: s, name: a.Name, number: a.Number,
+				hash: r.want.Hash[name], imageID: r.want.ImageID[name],
+				containerOf: r.containerOf,
+			}
+			status, done := Creating, Created
+			if a.Kind == ActRecreate {
+				in.inherit = a.Existing
+				in.replaces = a.Existing.ID
+				in.name = shortID(a.Existing.ID) + "_" + a.Name
+				status, done = Recreate, Recreated
+			}
+			spec, err := containerSpec(in)
+			if err != nil {
+				return err
+			}
+			r.o.emit(KindContainer, a.Name, status, false, "")
+			id, err := r.o.eng.CreateContainer(ctx, spec)
+			if err != nil {
+				r.o.emit(KindContainer, a.Name, Error, true, err.Error())
+				return fmt.Errorf("creating container %s: %w", a.Name, err)
+			}
+			r.o.emit(KindContainer, a.Name, done, true, "")
+			c := engine.Container{ID: id, Name: in.name, Labels: spec.Labels, State: engine.StateCreated}
+			ready = append(ready, c)
+			if a.Kind == ActRecreate {
+				a.Existing = &engine.Container{ID: a.Existing.ID, Name: a.Existing.Name, State: a.Existing.State}
+				replaced = append(replaced, ContainerAction{Kind: ActRecreate, Name: a.Name, Existing: a.Existing, Reason: id})
+			}
+		}
+	}
+	r.services.Store(name, ready)
+	r.replaced.Store(name, replaced)
+	close(r.created[name])
+	return nil
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// start waits for the service's dependencies, then retires replaced and
+// surplus containers and starts the service's containers.
+func (r *upRun) start(ctx context.Context, name string) error {
+	if err := r.waitDependencies(ctx, name); err != nil {
+		return err
+	}
+	select {
+	case <-r.created[name]:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	var surplus []engine.Container
+	for _, a := range r.plan.Services[name] {
+		if a.Kind == ActRemove {
+			surplus = append(surplus, *a.Existing)
+		}
+	}
+	if err := r.o.removeContainers(ctx, surplus, r.opts.Timeout, false); err != nil {
+		return err
+	}
+	replaced, _ := r.replaced.Load(name)
+	for _, a := range replaced {
+		if err := r.o.retire(ctx, *a.Existing, r.opts.Timeout); err != nil {
+			return err
+		}
+		if err := r.o.eng.RenameContainer(ctx, a.Reason, a.Name); err != nil {
+			return fmt.Errorf("renaming container %s: %w", a.Name, err)
+		}
+	}
+	if r.opts.NoStart {
+		return nil
+	}
+	cs, _ := r.services.Load(name)
+	eg, ectx := errgroup.WithContext(ctx)
+	for _, c := range cs {
+		display := c.Labels[labels.Project]
+		_ = display
+		eg.Go(func() error { return r.o.startOne(ectx, c, r.nameOf(c)) })
+	}
+	return eg.Wait()
+}
+
+// nameOf is the final name of a container made or found in this run.
+func (r *upRun) nameOf(c engine.Container) string {
+	if i := strings.Index(c.Name, "_"); i == 12 && c.Labels[labels.Replace] != "" {
+		return c.Name[i+1:]
+	}
+	return c.Name
+}
+
+func (o *Orchestrator) startOne(ctx context.Context, c engine.Container, name string) error {
+	if c.State == engine.StateRunning || c.State == engine.StateRestarting {
+		o.emit(KindContainer, name, Running, true, "")
+		return nil
+	}
+	if c.State == engine.StatePaused {
+		o.emit(KindContainer, name, Paused, true, "")
+		return nil
+	}
+	o.emit(KindContainer, name, Starting, false, "")
+	if err := o.eng.StartContainer(ctx, c.ID); err != nil {
+		o.emit(KindContainer, name, Error, true, err.Error())
+		return fmt.Errorf("starting container %s: %w", name, err)
+	}
+	o.emit(KindContainer, name, Started, true, "")
+	return nil
+}
+
+// retire stops and removes a container that a new one replaces. Its
+// anonymous volumes stay: the replacement mounts them.
+func (o *Orchestrator) retire(ctx context.Context, c engine.Container, timeout *time.Duration) error {
+	if c.State == engine.StateRunning || c.State == engine.StateRestarting || c.State == engine.StatePaused {
+		if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			return fmt.Errorf("stopping container %s: %w", c.Name, err)
+		}
+	}
+	if err := o.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{}); err != nil && !errors.Is(err, engine.ErrNotFound) {
+		return fmt.Errorf("removing container %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// waitDependencies blocks until every dependency of the service meets its
+// depends_on condition. A failed optional dependency is a warning.
+func (r *upRun) waitDependencies(ctx context.Context, name string) error {
+	s := r.p.Services[name]
+	deps := sortedKeys(s.DependsOn)
+	eg, ctx := errgroup.WithContext(ctx)
+	for _, dep := range deps {
+		cond := s.DependsOn[dep]
+		if _, ok := r.p.Services[dep]; !ok {
+			continue // not part of this run (--no-deps, or optional and absent)
+		}
+		var check func(engine.ContainerDetails) (bool, error)
+		switch cond.Condition {
+		case types.ServiceConditionHealthy:
+			check = healthy
+		case types.ServiceConditionCompletedSuccessfully:
+			check = completed
+		default:
+			continue
+		}
+		eg.Go(func() error {
+			cs, _ := r.services.Load(dep)
+			for _, c := range cs {
+				r.o.emit(KindContainer, r.nameOf(c), Waiting, false, "")
+				err := r.w.until(ctx, c.ID, check)
+				if err == nil {
+					status := Healthy
+					if cond.Condition == types.ServiceConditionCompletedSuccessfully {
+						status = Exited
+					}
+					r.o.emit(KindContainer, r.nameOf(c), status, true, "")
+					continue
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if !cond.Required {
+					r.o.warn("optional dependency %q of service %q failed: %v", dep, name, err)
+					return nil
+				}
+				r.o.emit(KindContainer, r.nameOf(c), Error, true, err.Error())
+				return fmt.Errorf("dependency failed to start: service %q depends on %q: %w", name, dep, err)
+			}
+			return nil
+		})
+	}
+	return eg.Wait()
+}
+
+// waitReady is up --wait: every container of the project running (and
+// healthy where it has a healthcheck), or exited 0.
+func (o *Orchestrator) waitReady(ctx context.Context, p *types.Project, w *watcher, timeout time.Duration) error {
+	st, err := o.Observe(ctx, p.Name)
+	if err != nil {
+		return err
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	var pending syncMap[string, string]
+	eg, ectx := errgroup.WithContext(ctx)
+	for _, name := range p.ServiceNames() {
+		for _, c := range st.ServiceContainers(name) {
+			pending.Store(c.Name, c.Name+" is not ready")
+			eg.Go(func() error {
+				err := w.until(ectx, c.ID, func(d engine.ContainerDetails) (bool, error) {
+					pending.Store(c.Name, notReady(d))
+					return ready(d)
+				})
+				if err == nil {
+					pending.Store(c.Name, "")
+					o.emit(KindContainer, c.Name, Healthy, true, "")
+				}
+				return err
+			})
+		}
+	}
+	err = eg.Wait()
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		var waiting []string
+		pending.mu.Lock()
+		for _, why := range pending.m {
+			if why != "" {
+				waiting = append(waiting, why)
+			}
+		}
+		pending.mu.Unlock()
+		sort.Strings(waiting)
+		return fmt.Errorf("timed out after %s waiting for: %s", timeout, strings.Join(waiting, "; "))
+	}
+	return err
+}
+
+// removeContainers stops and removes containers concurrently.
+func (o *Orchestrator) removeContainers(ctx context.Context, cs []engine.Container, timeout *time.Duration, volumes bool) error {
+	eg, ctx := errgroup.WithContext(ctx)
+	for _, c := range cs {
+		eg.Go(func() error { return o.removeOne(ctx, c, timeout, volumes) })
+	}
+	return eg.Wait()
+}
+
+func (o *Orchestrator) removeOne(ctx context.Context, c engine.Container, timeout *time.Duration, volumes bool) error {
+	if c.State == engine.StateRunning || c.State == engine.StateRestarting || c.State == engine.StatePaused {
+		o.emit(KindContainer, c.Name, Stopping, false, "")
+		if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			o.emit(KindContainer, c.Name, Error, true, err.Error())
+			return fmt.Errorf("stopping container %s: %w", c.Name, err)
+		}
+		o.emit(KindContainer, c.Name, Stopped, false, "")
+	}
+	o.emit(KindContainer, c.Name, Removing, false, "")
+	if err := o.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, RemoveVolumes: volumes}); err != nil && !errors.Is(err, engine.ErrNotFound) {
+		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		return fmt.Errorf("removing container %s: %w", c.Name, err)
+	}
+	o.emit(KindContainer, c.Name, Removed, true, "")
+	return nil
+}

@@ -1,0 +1,168 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/composer/composer/engine"
+	"github.com/composer/composer/labels"
+)
+
+// watcher turns the engine's event stream for one project into wake-ups
+// for goroutines waiting on a container's state. Waiters always check the
+// state right after subscribing, so an event that came before they
+// subscribed is not missed: it changed the state they read.
+type watcher struct {
+	eng engine.Engine
+	// mu guards subs and broken: the event loop notifies while waiters
+	// subscribe and unsubscribe from many goroutines.
+	mu   sync.Mutex
+	subs map[string]map[chan struct{}]bool
+	// broken is closed when the event stream failed; waiters then fall
+	// back to checking the state periodically.
+	broken chan struct{}
+	once   sync.Once
+}
+
+func (o *Orchestrator) watch(ctx context.Context, project string) *watcher {
+	w := &watcher{eng: o.eng, subs: map[string]map[chan struct{}]bool{}, broken: make(chan struct{})}
+	evs, errs := o.eng.Events(ctx, engine.EventFilter{Type: "container", Labels: map[string]string{labels.Project: project}})
+	go func() {
+		for {
+			select {
+			case e, ok := <-evs:
+				if !ok {
+					w.fail()
+					return
+				}
+				w.notify(e.ID)
+			case err, ok := <-errs:
+				if ok && err != nil || !ok {
+					w.fail()
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return w
+}
+
+func (w *watcher) fail() { w.once.Do(func() { close(w.broken) }) }
+
+func (w *watcher) notify(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for ch := range w.subs[id] {
+		select {
+		case ch <- struct{}{}:
+		default: // a wake-up is already pending; one is enough
+		}
+	}
+}
+
+func (w *watcher) subscribe(id string) (chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	if w.subs[id] == nil {
+		w.subs[id] = map[chan struct{}]bool{}
+	}
+	w.subs[id][ch] = true
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		delete(w.subs[id], ch)
+		if len(w.subs[id]) == 0 {
+			delete(w.subs, id)
+		}
+	}
+}
+
+// until re-reads a container's state on every event about it until check
+// says it is done or fails.
+func (w *watcher) until(ctx context.Context, id string, check func(engine.ContainerDetails) (bool, error)) error {
+	ch, unsubscribe := w.subscribe(id)
+	defer unsubscribe()
+	var tick <-chan time.Time
+	broken := w.broken
+	for {
+		d, err := w.eng.InspectContainer(ctx, id)
+		if err != nil {
+			return err
+		}
+		done, err := check(d)
+		if err != nil || done {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-tick:
+		case <-broken:
+			// Without events, check twice a second; only reached if the
+			// engine's event stream broke.
+			t := time.NewTicker(500 * time.Millisecond)
+			defer t.Stop()
+			tick = t.C
+			broken = nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// healthy is done when the container is healthy; it fails when the
+// container has no healthcheck, turns unhealthy or stops.
+func healthy(d engine.ContainerDetails) (bool, error) {
+	switch {
+	case d.State == engine.StateExited || d.State == engine.StateDead:
+		return false, fmt.Errorf("container %s exited (%d)", d.Name, d.ExitCode)
+	case d.Health == engine.HealthNone:
+		return false, fmt.Errorf("container %s has no healthcheck configured", d.Name)
+	case d.Health == engine.HealthUnhealthy:
+		return false, fmt.Errorf("container %s is unhealthy", d.Name)
+	}
+	return d.Health == engine.HealthHealthy, nil
+}
+
+// completed is done when the container exited 0; it fails on another code.
+func completed(d engine.ContainerDetails) (bool, error) {
+	if d.State != engine.StateExited && d.State != engine.StateDead {
+		return false, nil
+	}
+	if d.ExitCode != 0 {
+		return false, fmt.Errorf("container %s exited (%d)", d.Name, d.ExitCode)
+	}
+	return true, nil
+}
+
+// ready is the --wait condition: running (and healthy where there is a
+// healthcheck), or finished with exit code 0 for one-shot services.
+func ready(d engine.ContainerDetails) (bool, error) {
+	switch d.State {
+	case engine.StateExited, engine.StateDead:
+		if d.ExitCode == 0 {
+			return true, nil
+		}
+		return false, fmt.Errorf("container %s exited (%d)", d.Name, d.ExitCode)
+	case engine.StateRunning:
+		switch d.Health {
+		case engine.HealthNone, engine.HealthHealthy:
+			return true, nil
+		case engine.HealthUnhealthy:
+			return false, fmt.Errorf("container %s is unhealthy", d.Name)
+		}
+	}
+	return false, nil
+}
+
+// notReady describes why a container is not ready, for timeout messages.
+func notReady(d engine.ContainerDetails) string {
+	if d.State == engine.StateRunning && d.Health != engine.HealthNone {
+		return fmt.Sprintf("%s is %s", d.Name, d.Health)
+	}
+	return fmt.Sprintf("%s is %s", d.Name, d.State)
+}

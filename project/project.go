@@ -1,0 +1,272 @@
+// Package project loads a compose project the way docker compose does: the
+// only place composer calls compose-go's loader. A loaded project is treated
+// as read-only by everything downstream.
+package project
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// Options say where a project comes from. They mirror docker compose's
+// global flags; each empty field falls back to the COMPOSE_* variables and
+// then to the defaults.
+type Options struct {
+	// Files are the -f flags in order; "-" reads standard input. Empty means
+	// COMPOSE_FILE, then the default names searched from WorkingDir upwards.
+	Files []string
+	// Name is -p; empty means COMPOSE_PROJECT_NAME, the file's name: or the
+	// project directory's base name.
+	Name string
+	// ProjectDirectory is --project-directory; empty means the directory of
+	// the first compose file.
+	ProjectDirectory string
+	// Profiles are --profile flags; empty means COMPOSE_PROFILES.
+	Profiles []string
+	// EnvFiles are --env-file flags; empty means the project directory's .env.
+	EnvFiles []string
+	// WorkingDir is where the command runs; empty means the process's.
+	WorkingDir string
+	// Env is the environment used for interpolation and COMPOSE_* variables;
+	// nil means the process's.
+	Env []string
+	// NoInterpolate leaves ${...} unexpanded (config --no-interpolate).
+	NoInterpolate bool
+	// NoNormalize skips normalization (config --no-normalize).
+	NoNormalize bool
+}
+
+// ErrNoConfig reports that no compose file was named or found.
+var ErrNoConfig = errors.New("no configuration file provided: not found")
+
+var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// ValidateName checks an explicitly given project name.
+func ValidateName(name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("invalid project name %q: must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number", name)
+	}
+	return nil
+}
+
+func (o Options) env() []string {
+	if o.Env != nil {
+		return o.Env
+	}
+	return os.Environ()
+}
+
+// Lookup returns the value of an environment variable in the options' environment.
+func (o Options) Lookup(key string) (string, bool) {
+	for _, kv := range o.env() {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (o Options) projectOptions() (*cli.ProjectOptions, error) {
+	if o.Name != "" {
+		if err := ValidateName(o.Name); err != nil {
+			return nil, err
+		}
+	}
+	wd := o.WorkingDir
+	if wd == "" {
+		var err error
+		if wd, err = os.Getwd(); err != nil {
+			return nil, fmt.Errorf("finding the working directory: %w", err)
+		}
+	}
+	files := make([]string, 0, len(o.Files))
+	for _, f := range o.Files {
+		if f != "-" && !filepath.IsAbs(f) {
+			f = filepath.Join(wd, f)
+		}
+		files = append(files, f)
+	}
+	projectDir := o.ProjectDirectory
+	if projectDir != "" && !filepath.IsAbs(projectDir) {
+		projectDir = filepath.Join(wd, projectDir)
+	}
+	opts := []cli.ProjectOptionsFn{
+		cli.WithEnv(o.env()),
+		cli.WithWorkingDirectory(projectDir),
+		cli.WithEnvFiles(o.EnvFiles...),
+		cli.WithDotEnv,
+		cli.WithConfigFileEnv,
+		cli.WithDefaultProfiles(o.Profiles...),
+		cli.WithName(o.Name),
+		cli.WithResolvedPaths(true),
+		cli.WithInterpolation(!o.NoInterpolate),
+		cli.WithNormalization(!o.NoNormalize),
+		// docker compose folds env_file into environment and drops the
+		// file list before hashing; doing the same keeps our config hash
+		// equal to theirs, so each tool sees the other's containers as
+		// up to date.
+		cli.WithDiscardEnvFile,
+	}
+	po, err := cli.NewProjectOptions(files, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if len(po.ConfigPaths) == 0 {
+		// Default discovery looks from the working directory upwards.
+		if projectDir == "" {
+			po.WorkingDir = wd
+		}
+		if err := cli.WithDefaultConfigPath(po); err != nil {
+			return nil, err
+		}
+		if projectDir == "" {
+			po.WorkingDir = ""
+		}
+	}
+	return po, nil
+}
+
+// Load reads, merges, interpolates and validates the project.
+func Load(ctx context.Context, o Options) (*types.Project, error) {
+	po, err := o.projectOptions()
+	if err != nil {
+		return nil, describe(err)
+	}
+	if len(po.ConfigPaths) == 0 {
+		return nil, ErrNoConfig
+	}
+	p, err := po.LoadProject(ctx)
+	if err != nil {
+		return nil, describe(err)
+	}
+	if err := p.CheckContainerNameUnicity(); err != nil {
+		return nil, err
+	}
+	if err := checkScale(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Name resolves only the project's name, for commands such as down and ps
+// that can work from labels when there is no compose file.
+func Name(ctx context.Context, o Options) (string, error) {
+	if o.Name != "" {
+		return o.Name, ValidateName(o.Name)
+	}
+	if v, ok := o.Lookup("COMPOSE_PROJECT_NAME"); ok && v != "" {
+		return v, ValidateName(v)
+	}
+	p, err := Load(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	return p.Name, nil
+}
+
+// checkScale rejects a container_name on a service run more than once:
+// the engine would refuse the second container anyway, half way through.
+func checkScale(p *types.Project) error {
+	var problems []error
+	for _, name := range p.ServiceNames() {
+		s := p.Services[name]
+		if s.ContainerName != "" && s.GetScale() > 1 {
+			problems = append(problems, fmt.Errorf("service %q: container_name %q cannot be used with %d replicas", name, s.ContainerName, s.GetScale()))
+		}
+	}
+	return errors.Join(problems...)
+}
+
+// describe turns loader errors into messages that name the problem plainly.
+func describe(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("compose file %s: no such file", pe.Path)
+	}
+	return err
+}
+
+// Select narrows a project to the named services (and, unless noDeps,
+// what they depend on), enabling services that were disabled by profiles
+// but named explicitly, as docker compose does. It returns a new project.
+func Select(p *types.Project, services []string, noDeps bool) (*types.Project, error) {
+	if len(services) == 0 {
+		return p.WithoutUnnecessaryResources(), nil
+	}
+	for _, s := range services {
+		if _, err := p.GetService(s); err != nil {
+			if _, derr := p.GetDisabledService(s); derr != nil {
+				return nil, fmt.Errorf("no such service: %s", s)
+			}
+		}
+	}
+	p, err := p.WithServicesEnabled(services...)
+	if err != nil {
+		return nil, err
+	}
+	if noDeps {
+		p, err = p.WithSelectedServices(services, types.IgnoreDependencies)
+	} else {
+		p, err = p.WithSelectedServices(services)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p.WithoutUnnecessaryResources(), nil
+}
+
+// WithScale returns a copy of p whose services run the given numbers of
+// containers (--scale SVC=N).
+func WithScale(p *types.Project, scale map[string]int) (*types.Project, error) {
+	if len(scale) == 0 {
+		return p, nil
+	}
+	names := make([]string, 0, len(scale))
+	for n := range scale {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if _, ok := p.Services[n]; !ok {
+			return nil, fmt.Errorf("--scale: no such service: %s", n)
+		}
+	}
+	return p.WithServicesTransform(func(name string, s types.ServiceConfig) (types.ServiceConfig, error) {
+		if n, ok := scale[name]; ok {
+			if s.ContainerName != "" && n > 1 {
+				return s, fmt.Errorf("service %q: container_name %q cannot be used with %d replicas", name, s.ContainerName, n)
+			}
+			s.SetScale(n)
+		}
+		return s, nil
+	})
+}
+
+// ParseScale parses --scale values of the form SERVICE=N.
+func ParseScale(values []string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, v := range values {
+		name, num, ok := strings.Cut(v, "=")
+		n, err := strconv.Atoi(num)
+		if !ok || name == "" || err != nil || n < 0 {
+			return nil, fmt.Errorf("invalid --scale value %q: want SERVICE=NUMBER", v)
+		}
+		out[name] = n
+	}
+	return out, nil
+}
+
+// NormalizeName turns a directory name into a valid project name.
+func NormalizeName(s string) string { return loader.NormalizeProjectName(s) }
