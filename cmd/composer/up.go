@@ -26,18 +26,18 @@ type upOptions struct {
 	noBuild       bool
 	quietPull     bool
 	// attached mode
-	abortOnExit      bool
-	abortOnFailure   bool
-	exitCodeFrom     string
-	attach           []string
-	noAttach         []string
-	attachDeps       bool
-	noColor          bool
-	noLogPrefix      bool
-	timestamps       bool
-	menu             bool
+	abortOnExit        bool
+	abortOnFailure     bool
+	exitCodeFrom       string
+	attach             []string
+	noAttach           []string
+	attachDeps         bool
+	noColor            bool
+	noLogPrefix        bool
+	timestamps         bool
+	menu               bool
 	alwaysRecreateDeps bool
-	renewAnonVolumes bool
+	renewAnonVolumes   bool
 }
 
 func (a *app) upCommand() *cobra.Command {
