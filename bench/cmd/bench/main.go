@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -141,6 +142,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		FloorEnv: []string{"DOCKER_API_VERSION=" + cli.ClientVersion()},
 		Settle:   *settle,
 		Log:      stderr,
+		RunID:    strconv.FormatInt(time.Now().Unix()%46656, 36),
 	}
 	if *calls {
 		engineSock := strings.TrimPrefix(cli.DaemonHost(), "unix://")
@@ -253,6 +255,11 @@ func floorMain(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer cli.Close()
 	o := floor.Options{Project: p, WorkingDir: *workdir, ConfigFile: *file}
+	if v := os.Getenv("BENCH_FLOOR_LIMIT"); v != "" {
+		if o.Limit, err = strconv.Atoi(v); err != nil {
+			return fmt.Errorf("BENCH_FLOOR_LIMIT: %w", err)
+		}
+	}
 	switch *op {
 	case "up":
 		return floor.Up(ctx, cli, o)

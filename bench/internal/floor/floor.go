@@ -38,6 +38,31 @@ type Options struct {
 	Project    shape.Project
 	WorkingDir string
 	ConfigFile string
+	// Limit bounds the container calls in flight (0: no bound). It only
+	// wraps the calls, never a wait, so it cannot deadlock the schedule.
+	Limit int
+}
+
+// limiter bounds concurrent engine calls.
+type limiter chan struct{}
+
+func newLimiter(n int) limiter {
+	if n <= 0 {
+		return nil
+	}
+	return make(limiter, n)
+}
+
+func (l limiter) do(ctx context.Context, f func() error) error {
+	if l != nil {
+		select {
+		case l <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-l }()
+	}
+	return f()
 }
 
 // NewClient returns a client configured from the environment. It keeps
@@ -200,6 +225,7 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	lim := newLimiter(o.Limit)
 
 	// ids maps container ids to services for the event dispatcher; written
 	// by the create goroutines while the dispatcher reads it.
@@ -280,7 +306,7 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 		r := ready[s.Name]
 		old := existing[s.Name]
 		eg.Go(func() error {
-			err := upService(ectx, cli, o, s, act, old, netReady, &netErr, register, ready)
+			err := upService(ectx, cli, lim, o, s, act, old, netReady, &netErr, register, ready)
 			if err != nil {
 				r.fail(err)
 				return fmt.Errorf("service %s: %w", s.Name, err)
@@ -306,7 +332,7 @@ func dispatch(r *readiness, svc string, m events.Message) {
 	}
 }
 
-func upService(ctx context.Context, cli *client.Client, o Options, s shape.Service, act action, old container.Summary,
+func upService(ctx context.Context, cli *client.Client, lim limiter, o Options, s shape.Service, act action, old container.Summary,
 	netReady <-chan struct{}, netErr *error, register func(id, svc string), ready map[string]*readiness) error {
 	p := o.Project
 	id := old.ID
@@ -323,7 +349,7 @@ func upService(ctx context.Context, cli *client.Client, o Options, s shape.Servi
 	switch act {
 	case create:
 		var err error
-		if id, err = createContainer(ctx, cli, o, s, containerName(p, s)); err != nil {
+		if id, err = createContainer(ctx, cli, lim, o, s, containerName(p, s)); err != nil {
 			return err
 		}
 	case recreate:
@@ -333,7 +359,7 @@ func upService(ctx context.Context, cli *client.Client, o Options, s shape.Servi
 		eg, ectx := errgroup.WithContext(ctx)
 		eg.Go(func() error {
 			var err error
-			id, err = createContainer(ectx, cli, o, s, tmp)
+			id, err = createContainer(ectx, cli, lim, o, s, tmp)
 			return err
 		})
 		eg.Go(func() error {
@@ -356,14 +382,17 @@ func upService(ctx context.Context, cli *client.Client, o Options, s shape.Servi
 			return err
 		}
 	}
-	if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+	if err := lim.do(ctx, func() error {
+		_, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
+		return err
+	}); err != nil {
 		return fmt.Errorf("starting: %w", err)
 	}
 	ready[s.Name].markStarted()
 	return nil
 }
 
-func createContainer(ctx context.Context, cli *client.Client, o Options, s shape.Service, name string) (string, error) {
+func createContainer(ctx context.Context, cli *client.Client, lim limiter, o Options, s shape.Service, name string) (string, error) {
 	p := o.Project
 	var deps []string
 	for _, d := range s.DependsOn {
@@ -390,13 +419,17 @@ func createContainer(ctx context.Context, cli *client.Client, o Options, s shape
 		cfg.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, Retries: h.Retries}
 	}
 	net := networkName(p)
-	res, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name:       name,
-		Config:     cfg,
-		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(net)},
-		NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
-			net: {Aliases: []string{s.Name, containerName(p, s)}},
-		}},
+	var res client.ContainerCreateResult
+	err := lim.do(ctx, func() (err error) {
+		res, err = cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+			Name:       name,
+			Config:     cfg,
+			HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(net)},
+			NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+				net: {Aliases: []string{s.Name, containerName(p, s)}},
+			}},
+		})
+		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("creating container %s: %w", name, err)
@@ -458,6 +491,7 @@ func Down(ctx context.Context, cli *client.Client, o Options) error {
 		}
 	}
 
+	lim := newLimiter(o.Limit)
 	eg, ectx := errgroup.WithContext(ctx)
 	for svc, done := range stopped {
 		eg.Go(func() error {
@@ -472,7 +506,10 @@ func Down(ctx context.Context, cli *client.Client, o Options) error {
 			for _, c := range byService[svc] {
 				inner.Go(func() error {
 					if c.State == container.StateRunning || c.State == container.StateRestarting || c.State == container.StatePaused {
-						if _, err := cli.ContainerStop(ictx, c.ID, client.ContainerStopOptions{}); err != nil {
+						if err := lim.do(ictx, func() error {
+							_, err := cli.ContainerStop(ictx, c.ID, client.ContainerStopOptions{})
+							return err
+						}); err != nil {
 							return fmt.Errorf("stopping %s: %w", c.Names[0], err)
 						}
 					}
@@ -487,7 +524,10 @@ func Down(ctx context.Context, cli *client.Client, o Options) error {
 			rm, rctx := errgroup.WithContext(ectx)
 			for _, c := range byService[svc] {
 				rm.Go(func() error {
-					if _, err := cli.ContainerRemove(rctx, c.ID, client.ContainerRemoveOptions{}); err != nil {
+					if err := lim.do(rctx, func() error {
+						_, err := cli.ContainerRemove(rctx, c.ID, client.ContainerRemoveOptions{})
+						return err
+					}); err != nil {
 						return fmt.Errorf("removing %s: %w", c.Names[0], err)
 					}
 					return nil

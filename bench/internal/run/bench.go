@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,7 +39,10 @@ type Config struct {
 	// Settle is the pause between operations, to let the engine finish
 	// asynchronous work (network teardown) before the next measurement.
 	Settle time.Duration
-	Log    io.Writer
+	// RunID goes into every project name, so that a run never trips over
+	// what an earlier, interrupted one left behind.
+	RunID string
+	Log   io.Writer
 }
 
 // Key identifies one cell of the results.
@@ -82,8 +86,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 var unsafeName = regexp.MustCompile(`[^a-z0-9_-]+`)
 
-func projectName(shapeName, tool string) string {
-	return unsafeName.ReplaceAllString(strings.ToLower("cb-"+shapeName+"-"+tool), "-")
+func projectName(shapeName, tool, runID string) string {
+	return unsafeName.ReplaceAllString(strings.ToLower("cb"+runID+"-"+shapeName+"-"+tool), "-")
 }
 
 // Bench runs every cycle and returns the samples; failures are recorded
@@ -106,7 +110,7 @@ func Bench(ctx context.Context, cfg Config) *Results {
 
 func cycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t Tool, run int) {
 	p := base
-	p.Name = projectName(base.Shape, t.Name)
+	p.Name = projectName(base.Shape, t.Name, cfg.RunID)
 	dir := filepath.Join(cfg.WorkDir, p.Name)
 	tg := Target{Project: p.Name, Dir: dir, ComposeFile: filepath.Join(dir, "compose.yaml"), SpecFile: filepath.Join(dir, "spec.json")}
 	fail := func(format string, args ...any) {
@@ -238,12 +242,17 @@ func removeProject(ctx context.Context, cli *client.Client, project string) erro
 	if err != nil {
 		return err
 	}
+	var errs []error
 	for _, n := range ns.Items {
 		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
-			return err
+			// Engine 20.10 can be left believing a network still has
+			// endpoints after its containers are gone ("has active
+			// endpoints"); only a daemon restart clears that, so report it
+			// and carry on under a fresh project name next time.
+			errs = append(errs, fmt.Errorf("removing network %s: %w", n.Name, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func fmtDur(d time.Duration) string {
