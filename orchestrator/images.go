@@ -117,3 +117,8 @@ func (o *Orchestrator) pull(ctx context.Context, ref, platform string) error {
 	o.emit(KindImage, ref, Pulled, true, "")
 	return nil
 }
+
+// Pull pulls one image, reporting progress.
+func (o *Orchestrator) Pull(ctx context.Context, ref, platform string) error {
+	return o.pull(ctx, ref, platform)
+}

@@ -103,6 +103,9 @@ func (a *app) rootCommand() *cobra.Command {
 		Short:         "Define and run multi-container applications",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Global flags go before the command, as in docker compose, so that
+		// commands may reuse their letters (logs -f, run -p).
+		TraverseChildren: true,
 		// A missing or unknown subcommand is a usage error.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -113,7 +116,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &exitError{code: 1, err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
 	})
-	f := root.PersistentFlags()
+	f := root.Flags()
 	g := &a.global
 	f.StringArrayVarP(&g.files, "file", "f", nil, "Compose configuration files")
 	f.StringVarP(&g.projectName, "project-name", "p", "", "Project name")
@@ -129,18 +132,21 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(
 		a.upCommand(),
 		a.downCommand(),
+		a.logsCommand(),
+		a.psCommand(),
+		a.lsCommand(),
+		a.configCommand(),
+		a.versionCommand(),
+		a.execCommand(),
+		a.runCommand(),
+		a.buildCommand(),
+		a.pullCommand(),
+		a.topCommand(),
+		a.portCommand(),
+		a.imagesCommand(),
 	)
-	a.addCommands(root)
+	root.AddCommand(a.lifecycleCommands()...)
 	return root
-}
-
-// addCommands is extended by the files that define further commands.
-var extraCommands []func(a *app) *cobra.Command
-
-func (a *app) addCommands(root *cobra.Command) {
-	for _, mk := range extraCommands {
-		root.AddCommand(mk(a))
-	}
 }
 
 func (a *app) close() {
@@ -232,7 +238,7 @@ func (a *app) orchestrator(ctx context.Context, sink orchestrator.Sink) (*orches
 }
 
 // stdoutIsTerminal reports whether standard output is a terminal.
-func isTerminal(w io.Writer) bool {
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/composer/composer/orchestrator"
+	"github.com/composer/composer/project"
+)
+
+// Version is composer's version, set at build time with -ldflags.
+var Version = "v0.1.0-dev"
+
+type configOptions struct {
+	services, volumes, networks, images, profiles, quiet bool
+	noInterpolate, noNormalize, noConsistency            bool
+	hash, format, output                                 string
+	resolveDigests, noPathResolution                     bool
+}
+
+func (a *app) configCommand() *cobra.Command {
+	var o configOptions
+	cmd := &cobra.Command{
+		Use:     "config [OPTIONS] [SERVICE...]",
+		Aliases: []string{"convert"},
+		Short:   "Parse, resolve and render compose file in canonical format",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runConfig(cmd, args, o)
+		},
+		ValidArgsFunction: a.completeServices,
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.services, "services", false, "Print the service names, one per line")
+	f.BoolVar(&o.volumes, "volumes", false, "Print the volume names, one per line")
+	f.BoolVar(&o.networks, "networks", false, "Print the network names, one per line")
+	f.BoolVar(&o.images, "images", false, "Print the image names, one per line")
+	f.BoolVar(&o.profiles, "profiles", false, "Print the profile names, one per line")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "Only validate the configuration, don't print anything")
+	f.BoolVar(&o.noInterpolate, "no-interpolate", false, "Don't interpolate environment variables")
+	f.BoolVar(&o.noNormalize, "no-normalize", false, "Don't normalize compose model")
+	f.BoolVar(&o.noConsistency, "no-consistency", false, "Don't check model consistency")
+	f.BoolVar(&o.resolveDigests, "resolve-image-digests", false, "Pin image tags to digests (not supported)")
+	f.BoolVar(&o.noPathResolution, "no-path-resolution", false, "Don't resolve file paths")
+	f.StringVar(&o.hash, "hash", "", `Print the service config hash, one per line ("*" for all services)`)
+	f.StringVar(&o.format, "format", "yaml", "Format the output. Values: [yaml | json]")
+	f.StringVarP(&o.output, "output", "o", "", "Save to file (default to stdout)")
+	return cmd
+}
+
+func (a *app) runConfig(cmd *cobra.Command, services []string, o configOptions) error {
+	ctx := cmd.Context()
+	opts := a.projectOptions()
+	opts.NoInterpolate = o.noInterpolate
+	opts.NoNormalize = o.noNormalize
+	if o.profiles {
+		// Every profile is listed, not only the active ones.
+		opts.Profiles = []string{"*"}
+	}
+	p, err := project.Load(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if len(services) > 0 {
+		if p, err = project.Select(p, services, false); err != nil {
+			return err
+		}
+	}
+	out := a.streams.Out
+	lines := func(names []string) error {
+		for _, n := range names {
+			fmt.Fprintln(out, n)
+		}
+		return nil
+	}
+	switch {
+	case o.quiet:
+		return nil
+	case o.services:
+		return lines(p.ServiceNames())
+	case o.volumes:
+		return lines(p.VolumeNames())
+	case o.networks:
+		return lines(p.NetworkNames())
+	case o.images:
+		var imgs []string
+		for _, n := range p.ServiceNames() {
+			s := p.Services[n]
+			img := s.Image
+			if img == "" {
+				img = p.Name + "-" + n
+			}
+			imgs = append(imgs, img)
+		}
+		return lines(imgs)
+	case o.profiles:
+		set := map[string]bool{}
+		for _, s := range p.AllServices() {
+			for _, pr := range s.Profiles {
+				set[pr] = true
+			}
+		}
+		for _, s := range p.DisabledServices {
+			for _, pr := range s.Profiles {
+				set[pr] = true
+			}
+		}
+		names := make([]string, 0, len(set))
+		for n := range set {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return lines(names)
+	case o.hash != "":
+		names := []string{o.hash}
+		if o.hash == "*" {
+			names = p.ServiceNames()
+		}
+		for _, n := range names {
+			s, err := p.GetService(n)
+			if err != nil {
+				return fmt.Errorf("no such service: %s", n)
+			}
+			h, err := orchestrator.ServiceHash(s)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s %s\n", n, h)
+		}
+		return nil
+	}
+	var b []byte
+	switch o.format {
+	case "json":
+		b, err = p.MarshalJSON()
+	case "yaml", "":
+		b, err = p.MarshalYAML()
+	default:
+		return fmt.Errorf("unsupported format %q: use yaml or json", o.format)
+	}
+	if err != nil {
+		return fmt.Errorf("rendering the project: %w", err)
+	}
+	if o.output != "" {
+		if err := os.WriteFile(o.output, b, 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", o.output, err)
+		}
+		return nil
+	}
+	_, err = out.Write(b)
+	return err
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	var short bool
+	var format string
+	cmd := &cobra.Command{
+		Use:   "version [OPTIONS]",
+		Short: "Show the composer version information",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case short:
+				fmt.Fprintln(a.streams.Out, Version)
+			case format == "json":
+				b, _ := json.Marshal(map[string]string{"version": Version, "go": runtime.Version()})
+				fmt.Fprintln(a.streams.Out, string(b))
+			default:
+				fmt.Fprintf(a.streams.Out, "composer version %s\n", Version)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&short, "short", false, "Shows only composer's version number")
+	cmd.Flags().StringVarP(&format, "format", "f", "", "Format the output. Values: [pretty | json]")
+	return cmd
+}

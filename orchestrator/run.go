@@ -1,0 +1,271 @@
+package orchestrator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/format"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/composer/composer/engine"
+	"github.com/composer/composer/graph"
+	"github.com/composer/composer/labels"
+)
+
+// RunOptions describe a one-off container (composer run).
+type RunOptions struct {
+	Service string
+	// Command replaces the service's command when not nil.
+	Command []string
+	// Entrypoint replaces the service's entrypoint when not nil.
+	Entrypoint []string
+	// Env adds KEY=VALUE (or KEY, taken from Environ) entries.
+	Env     []string
+	Environ func(string) (string, bool)
+	Labels  []string
+	Name    string
+	User    string
+	Workdir string
+	// Volumes and Ports add mounts and published ports, docker run style.
+	Volumes []string
+	Ports   []string
+	// ServicePorts publishes the service's ports; without it a one-off
+	// container publishes none, so it cannot clash with the service.
+	ServicePorts bool
+	// UseAliases gives the container the service's network aliases.
+	UseAliases  bool
+	NoDeps      bool
+	TTY         bool
+	Interactive bool
+	Parallel    int
+	Images      ImageOptions
+}
+
+// RunPrepare brings up the service's dependencies (unless NoDeps), waits
+// for their conditions and creates the one-off container, unstarted. It
+// returns the container's id and name.
+func (o *Orchestrator) RunPrepare(ctx context.Context, p *types.Project, opts RunOptions) (string, string, error) {
+	s, err := p.GetService(opts.Service)
+	if err != nil {
+		return "", "", fmt.Errorf("no such service: %s", opts.Service)
+	}
+	g, err := graph.FromProject(p)
+	if err != nil {
+		return "", "", err
+	}
+	if !opts.NoDeps {
+		var deps []string
+		for _, d := range g.WithDependencies(opts.Service) {
+			if d != opts.Service {
+				deps = append(deps, d)
+			}
+		}
+		if len(deps) > 0 {
+			dp, err := p.WithSelectedServices(deps)
+			if err != nil {
+				return "", "", err
+			}
+			if err := o.Up(ctx, dp.WithoutUnnecessaryResources(), UpOptions{Recreate: RecreateDiverged, Parallel: opts.Parallel, Images: opts.Images}); err != nil {
+				return "", "", err
+			}
+			if err := o.waitFor(ctx, p, s); err != nil {
+				return "", "", err
+			}
+		}
+	}
+	// The networks and volumes the service itself uses must exist too.
+	one, err := p.WithSelectedServices([]string{opts.Service}, types.IgnoreDependencies)
+	if err != nil {
+		return "", "", err
+	}
+	one = one.WithoutUnnecessaryResources()
+	st, err := o.Observe(ctx, p.Name)
+	if err != nil {
+		return "", "", err
+	}
+	if err := o.ensureResources(ctx, one, PlanUp(one, st, Desired{}, RecreateNever)); err != nil {
+		return "", "", err
+	}
+	ids, err := o.ensureImages(ctx, one, opts.Images)
+	if err != nil {
+		return "", "", err
+	}
+	if s, err = applyRunOptions(s, p, opts); err != nil {
+		return "", "", err
+	}
+	hash, err := ServiceHash(s)
+	if err != nil {
+		return "", "", err
+	}
+	slug := randomHex(32)
+	name := opts.Name
+	if name == "" {
+		name = fmt.Sprintf("%s-%s-run-%s", p.Name, s.Name, slug[:12])
+	}
+	spec, err := containerSpec(specInput{
+		project: p, service: s, name: name, number: 1, hash: hash, imageID: ids[s.Name], oneOff: true,
+		containerOf: func(svc string) (string, error) {
+			for _, c := range st.ServiceContainers(svc) {
+				return c.ID, nil
+			}
+			cs, err := o.Containers(ctx, Target{Project: p.Name, Services: []string{svc}}, false)
+			if err != nil || len(cs) == 0 {
+				return "", fmt.Errorf("no container found for service %q", svc)
+			}
+			return cs[0].ID, nil
+		},
+	})
+	if err != nil {
+		return "", "", err
+	}
+	spec.Labels[labels.Slug] = slug
+	if opts.UseAliases {
+		for i := range spec.Networks {
+			ep := endpoints(p, s, false)
+			for _, e := range ep {
+				if e.Network == spec.Networks[i].Network {
+					spec.Networks[i].Aliases = e.Aliases
+				}
+			}
+		}
+	}
+	spec.TTY = opts.TTY
+	spec.OpenStdin, spec.StdinOnce, spec.AttachStdin = opts.Interactive, opts.Interactive, opts.Interactive
+	spec.AttachStdout, spec.AttachStderr = true, true
+	spec.Restart = engine.RestartPolicy{}
+	o.emit(KindContainer, name, Creating, false, "")
+	id, err := o.eng.CreateContainer(ctx, spec)
+	if err != nil {
+		o.emit(KindContainer, name, Error, true, err.Error())
+		return "", "", fmt.Errorf("creating container %s: %w", name, err)
+	}
+	o.emit(KindContainer, name, Created, true, "")
+	return id, name, nil
+}
+
+// waitFor waits for the depends_on conditions of s on the project's
+// running containers.
+func (o *Orchestrator) waitFor(ctx context.Context, p *types.Project, s types.ServiceConfig) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := o.watch(wctx, p.Name)
+	st, err := o.Observe(ctx, p.Name)
+	if err != nil {
+		return err
+	}
+	for _, dep := range sortedKeys(s.DependsOn) {
+		var check func(engine.ContainerDetails) (bool, error)
+		switch s.DependsOn[dep].Condition {
+		case types.ServiceConditionHealthy:
+			check = healthy
+		case types.ServiceConditionCompletedSuccessfully:
+			check = completed
+		default:
+			continue
+		}
+		for _, c := range st.ServiceContainers(dep) {
+			if err := w.until(ctx, c.ID, check); err != nil {
+				if !s.DependsOn[dep].Required {
+					o.warn("optional dependency %q of service %q failed: %v", dep, s.Name, err)
+					continue
+				}
+				return fmt.Errorf("dependency failed to start: service %q depends on %q: %w", s.Name, dep, err)
+			}
+		}
+	}
+	return nil
+}
+
+func applyRunOptions(s types.ServiceConfig, p *types.Project, opts RunOptions) (types.ServiceConfig, error) {
+	if opts.Command != nil {
+		s.Command = opts.Command
+	}
+	if opts.Entrypoint != nil {
+		s.Entrypoint = opts.Entrypoint
+		if opts.Command == nil {
+			s.Command = nil
+		}
+	}
+	if opts.User != "" {
+		s.User = opts.User
+	}
+	if opts.Workdir != "" {
+		s.WorkingDir = opts.Workdir
+	}
+	env := types.MappingWithEquals{}
+	for k, v := range s.Environment {
+		env[k] = v
+	}
+	for _, kv := range opts.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok && opts.Environ != nil {
+			v, ok = opts.Environ(k)
+		}
+		if ok {
+			env[k] = &v
+		}
+	}
+	s.Environment = env
+	if len(opts.Labels) > 0 {
+		l := types.Labels{}
+		for k, v := range s.Labels {
+			l[k] = v
+		}
+		for _, kv := range opts.Labels {
+			k, v, _ := strings.Cut(kv, "=")
+			l[k] = v
+		}
+		s.Labels = l
+	}
+	if !opts.ServicePorts {
+		s.Ports = nil
+	}
+	for _, spec := range opts.Ports {
+		pcs, err := types.ParsePortConfig(spec)
+		if err != nil {
+			return s, fmt.Errorf("invalid port %q: %w", spec, err)
+		}
+		s.Ports = append(s.Ports, pcs...)
+	}
+	vols := append([]types.ServiceVolumeConfig{}, s.Volumes...)
+	for _, spec := range opts.Volumes {
+		v, err := format.ParseVolume(spec)
+		if err != nil {
+			return s, fmt.Errorf("invalid volume %q: %w", spec, err)
+		}
+		if v.Type == types.VolumeTypeBind && !filepath.IsAbs(v.Source) {
+			v.Source = filepath.Join(p.WorkingDir, v.Source)
+		}
+		if v.Type == types.VolumeTypeVolume && v.Source != "" {
+			if _, ok := p.Volumes[v.Source]; !ok {
+				return s, fmt.Errorf("volume %q is not declared in the project", v.Source)
+			}
+		}
+		vols = append(vols, v)
+	}
+	s.Volumes = vols
+	return s, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n/2)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// WaitExit waits until a container has stopped and returns its exit code.
+func (o *Orchestrator) WaitExit(ctx context.Context, project, id string) (int, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := o.watch(wctx, project)
+	code := 0
+	err := w.until(ctx, id, func(d engine.ContainerDetails) (bool, error) {
+		code = d.ExitCode
+		return d.State == engine.StateExited || d.State == engine.StateDead, nil
+	})
+	return code, err
+}
