@@ -94,7 +94,7 @@ func (o *Orchestrator) ensureImage(ctx context.Context, p *types.Project, ref st
 			o.warn("service %q: pulling %q failed, using the local image: %v", first.Name, ref, err)
 			return img.ID, nil
 		}
-		return "", fmt.Errorf("service %q: pulling image %q: %w", first.Name, ref, err)
+		return "", fmt.Errorf("service %q: %w", first.Name, err)
 	}
 	img, err = o.eng.InspectImage(ctx, ref)
 	if err != nil {

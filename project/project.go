@@ -18,6 +18,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"gopkg.in/yaml.v3"
 )
 
 // Options say where a project comes from. They mirror docker compose's
@@ -149,7 +150,7 @@ func Load(ctx context.Context, o Options) (*types.Project, error) {
 	}
 	p, err := po.LoadProject(ctx)
 	if err != nil {
-		return nil, describe(err)
+		return nil, describe(withFile(err, po.ConfigPaths))
 	}
 	if err := p.CheckContainerNameUnicity(); err != nil {
 		return nil, err
@@ -187,6 +188,29 @@ func checkScale(p *types.Project) error {
 		}
 	}
 	return errors.Join(problems...)
+}
+
+// withFile names the compose file behind a YAML syntax error, which the
+// loader reports with a line but without the file: each file is parsed on
+// its own to find the one at fault.
+func withFile(err error, files []string) error {
+	if !strings.HasPrefix(err.Error(), "yaml:") {
+		return err
+	}
+	for _, f := range files {
+		if f == "-" {
+			continue
+		}
+		b, rerr := os.ReadFile(f)
+		if rerr != nil {
+			continue
+		}
+		var doc yaml.Node
+		if perr := yaml.Unmarshal(b, &doc); perr != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	return err
 }
 
 // describe turns loader errors into messages that name the problem plainly.
