@@ -1,19 +1,74 @@
 package e2e
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
 
 func TestBadYAMLNamesFileAndLine(t *testing.T) {
 	t.Parallel()
-	p := NewProject(t, "services:\n  app:\n    image: IMAGE\n   bad: [\n")
-	r := p.Compose("up", "-d").Failure(t, 1)
-	r.Mentions(t, "compose.yaml", "line")
-	if !strings.Contains(r.Stderr, "4") && !strings.Contains(r.Stderr, "5") {
-		t.Errorf("error does not name the line of the problem:\n%s", r)
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		args  []string
+		file  string // the file the error must name
+		noP   bool   // run without -p, so the project name comes from the directory
+	}{
+		{
+			name:  "bad indentation",
+			files: map[string]string{"compose.yaml": "services:\n  app:\n    image: IMAGE\n   bad: [\n"},
+			file:  "compose.yaml",
+		},
+		{
+			name:  "bad indentation short image",
+			files: map[string]string{"compose.yaml": "services:\n  a:\n    image: x\n   b: [\n"},
+			file:  "compose.yaml",
+		},
+		{
+			name:  "bad indentation without -p",
+			files: map[string]string{"compose.yaml": "services:\n  a:\n    image: x\n   b: [\n"},
+			file:  "compose.yaml",
+			noP:   true,
+		},
+		{
+			name:  "unclosed quote",
+			files: map[string]string{"compose.yaml": "services:\n  app:\n    image: \"IMAGE\n    command: x\n"},
+			file:  "compose.yaml",
+		},
+		{
+			name: "in the override file",
+			files: map[string]string{
+				"compose.yaml":          "services:\n  app:\n    image: IMAGE\n",
+				"compose.override.yaml": "services:\n  app:\n    environment:\n      A: 1\n     B: 2\n",
+			},
+			file: "compose.override.yaml",
+		},
+		{
+			name:  "named with -f",
+			files: map[string]string{"custom.yml": "services:\n\tapp:\n    image: IMAGE\n"},
+			args:  []string{"-f", "custom.yml"},
+			file:  "custom.yml",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := NewProject(t, "")
+			for name, content := range tc.files {
+				p.WriteFile(name, content)
+			}
+			args := append(tc.args, "up", "-d")
+			if !tc.noP {
+				args = append([]string{"-p", p.Name}, args...)
+			}
+			r := RunComposer(t, Cmd{Dir: p.Dir, Args: args}).Failure(t, 1)
+			r.Mentions(t, tc.file)
+			if !regexp.MustCompile(`line \d+`).MatchString(r.Stderr) {
+				t.Errorf("error does not name the line:\n%s", r)
+			}
+			AssertNothingCreated(t, p.Name)
+		})
 	}
-	AssertNothingCreated(t, p.Name)
 }
 
 func TestUnknownDependencyNamesBothServices(t *testing.T) {

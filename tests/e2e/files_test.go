@@ -101,13 +101,13 @@ func TestDotEnvInterpolation(t *testing.T) {
 	p := NewProject(t, `
 services:
   app:
-    image: ${APP_IMAGE}
+    image: ${TEST_IMG}
     environment:
       GREETING: ${GREETING:-unset}
       DEFAULTED: ${NOT_SET_ANYWHERE:-fallback}
       FROM_SHELL: ${SHELL_ONLY}
 `)
-	p.WriteFile(".env", "APP_IMAGE=IMAGE\nGREETING=hello from dotenv\nSHELL_ONLY=dotenv\n")
+	p.WriteFile(".env", "TEST_IMG=IMAGE\nGREETING=hello from dotenv\nSHELL_ONLY=dotenv\n")
 	RunComposer(t, Cmd{Dir: p.Dir, Args: []string{"-p", p.Name, "up", "-d"}, Env: []string{"SHELL_ONLY=shell"}}).Success(t)
 	app := InspectContainer(t, p.ContainerName("app", 1))
 	for _, kv := range []string{"GREETING=hello from dotenv", "DEFAULTED=fallback", "FROM_SHELL=shell"} {

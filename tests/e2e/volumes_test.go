@@ -136,3 +136,28 @@ services:
 		t.Errorf("down -v left the anonymous volume %s", name)
 	}
 }
+
+func TestDownVRemovesAnonymousVolumeCarriedOverByRecreate(t *testing.T) {
+	t.Parallel()
+	const content = `
+services:
+  app:
+    image: IMAGE
+    volumes: [/anon]
+    environment:
+      V: "1"
+`
+	p := NewProject(t, content)
+	p.Up()
+	_, name, _, _ := InspectContainer(t, p.ContainerName("app", 1)).Mount("/anon")
+	p.WriteFile("compose.yaml", strings.Replace(content, `"1"`, `"2"`, 1))
+	p.Up()
+	if _, after, _, _ := InspectContainer(t, p.ContainerName("app", 1)).Mount("/anon"); after != name {
+		t.Fatalf("anonymous volume not carried over: %s then %s", name, after)
+	}
+	t.Cleanup(func() { _, _ = docker("volume", "rm", "-f", name) })
+	p.Compose("down", "-v").Success(t)
+	if VolumeExists(name) {
+		t.Errorf("down -v left the anonymous volume %s that the recreated container inherited", name)
+	}
+}
