@@ -99,7 +99,7 @@ func TestFlaskRedisNginxOffline(t *testing.T) {
 			t.Fatalf("service %s is not running after up --wait: %+v", svc, c.State)
 		}
 	}
-	for _, svc := range []string{"redis", "app"} {
+	for _, svc := range []string{"redis", "app", "nginx"} {
 		if h := cs[svc].State.Health; h == nil || h.Status != "healthy" {
 			t.Errorf("service %s is not healthy after up --wait: %+v", svc, h)
 		}

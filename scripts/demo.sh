@@ -68,10 +68,10 @@ up)
 	url="http://localhost:$port/"
 	say "the visit counter is up at $url"
 	say "curl $url"
-	# nginx has no healthcheck: --wait saw it running, which can be a moment
-	# before it listens, so the first request may be retried.
+	# --wait has seen nginx's healthcheck pass; the retries only cover the
+	# engine's port forwarding lagging behind it.
 	if command -v curl >/dev/null; then
-		curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$url"
+		curl -fsS --retry 10 --retry-all-errors --retry-delay 1 "$url"
 	else
 		python3 - "$url" <<'PY'
 import sys, time, urllib.request
