@@ -42,7 +42,7 @@ type LogConsumer interface {
 // Logs streams the logs of a project's containers to consumer. Lines are
 // delivered whole: a line split over two reads is held until complete.
 func (o *Orchestrator) Logs(ctx context.Context, project string, opts LogOptions, consumer LogConsumer) error {
-	f := &follower{o: o, opts: opts, consumer: consumer, active: map[string]bool{}}
+	f := &follower{o: o, opts: opts, consumer: consumer, active: map[string]bool{}, ended: map[string]time.Time{}}
 	return f.run(ctx, project)
 }
 
@@ -50,11 +50,14 @@ type follower struct {
 	o        *Orchestrator
 	opts     LogOptions
 	consumer LogConsumer
-	// mu guards active: readers end on their own goroutines while the event
-	// loop starts new ones, and a container must never have two readers
-	// (its lines would be shown twice).
+	// mu guards active and ended: readers end on their own goroutines while
+	// the event loop starts new ones, and a container must never have two
+	// readers (its lines would be shown twice).
 	mu     sync.Mutex
 	active map[string]bool
+	// ended is when each container's last reader finished: a restarted
+	// container is read from then on, since its log holds earlier runs.
+	ended map[string]time.Time
 }
 
 func (f *follower) wanted(c engine.Container) bool {
@@ -90,8 +93,10 @@ func (f *follower) run(ctx context.Context, project string) error {
 	}
 	sortContainers(cs)
 	for _, c := range cs {
-		if f.wanted(c) {
-			f.start(ctx, eg, c, f.opts.Since)
+		// When following, a container not yet started is picked up by its
+		// start event; reading it now would race with that.
+		if f.wanted(c) && !(f.opts.Follow && c.State == engine.StateCreated) {
+			f.start(ctx, eg, c)
 		}
 	}
 	if f.opts.Follow {
@@ -109,11 +114,8 @@ func (f *follower) run(ctx context.Context, project string) error {
 					if !f.wanted(c) {
 						continue
 					}
-					// A restarted container's log already holds its earlier
-					// run: read only from this start on.
-					since := strconv.FormatFloat(float64(e.Time.UnixNano())/1e9-0.001, 'f', 6, 64)
 					f.consumer.Status(c.Name, c.Labels[labels.Service], "attached")
-					f.start(ctx, eg, c, since)
+					f.start(ctx, eg, c)
 				case err := <-errs:
 					if err != nil && ctx.Err() == nil {
 						return fmt.Errorf("following engine events: %w", err)
@@ -132,19 +134,28 @@ func (f *follower) run(ctx context.Context, project string) error {
 	return err
 }
 
-func (f *follower) start(ctx context.Context, eg *errgroup.Group, c engine.Container, since string) {
+// start reads a container's log unless a reader is already on it. A
+// container seen for the first time is read from the start of its log (it
+// may print before the engine sends its start event); a restarted one from
+// where its last reader ended, so that earlier runs are not shown twice.
+func (f *follower) start(ctx context.Context, eg *errgroup.Group, c engine.Container) {
 	f.mu.Lock()
 	if f.active[c.ID] {
 		f.mu.Unlock()
 		return
 	}
 	f.active[c.ID] = true
+	since := f.opts.Since
+	if t, ok := f.ended[c.ID]; ok {
+		since = strconv.FormatFloat(float64(t.UnixNano())/1e9, 'f', 9, 64)
+	}
 	f.mu.Unlock()
 	service := c.Labels[labels.Service]
 	eg.Go(func() error {
 		defer func() {
 			f.mu.Lock()
 			delete(f.active, c.ID)
+			f.ended[c.ID] = time.Now()
 			f.mu.Unlock()
 		}()
 		out := &lineWriter{emit: func(l string) { f.consumer.Log(c.Name, service, false, l) }}
@@ -194,5 +205,3 @@ func (w *lineWriter) Flush() {
 		w.buf = nil
 	}
 }
-
-var _ = time.Second

@@ -117,6 +117,7 @@ func PlanUp(p *types.Project, st State, want Desired, recreate string) Plan {
 	for _, name := range p.ServiceNames() {
 		plan.Services[name] = planService(p, p.Services[name], st.ServiceContainers(name), want, recreate)
 	}
+	recreateNamespaceUsers(p, plan)
 	plan.Orphans = orphans(p, st)
 	return plan
 }
@@ -158,6 +159,56 @@ func planService(p *types.Project, s types.ServiceConfig, existing []engine.Cont
 		out = append(out, ContainerAction{Kind: ActCreate, Service: s.Name, Number: n, Name: ContainerName(p.Name, s, n)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	return out
+}
+
+// recreateNamespaceUsers recreates the containers that share a network,
+// IPC or PID namespace or the volumes of a container being replaced: they
+// point at the old container's id, which is about to go.
+func recreateNamespaceUsers(p *types.Project, plan Plan) {
+	replaced := func(svc string) bool {
+		for _, a := range plan.Services[svc] {
+			if a.Kind == ActRecreate {
+				return true
+			}
+		}
+		return false
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, name := range p.ServiceNames() {
+			s := p.Services[name]
+			for _, dep := range namespaceDeps(s) {
+				if !replaced(dep) {
+					continue
+				}
+				for i, a := range plan.Services[name] {
+					if a.Kind == ActKeep || a.Kind == ActStart {
+						plan.Services[name][i].Kind = ActRecreate
+						plan.Services[name][i].Reason = "shares " + dep + ", which is recreated"
+						changed = true
+					}
+				}
+			}
+		}
+	}
+}
+
+// namespaceDeps are the services whose containers s's container refers to
+// by id: network_mode, ipc and pid `service:x`, and volumes_from.
+func namespaceDeps(s types.ServiceConfig) []string {
+	var out []string
+	for _, mode := range []string{s.NetworkMode, s.Ipc, s.Pid} {
+		if svc, ok := strings.CutPrefix(mode, "service:"); ok {
+			out = append(out, svc)
+		}
+	}
+	for _, vf := range s.VolumesFrom {
+		if !strings.HasPrefix(vf, "container:") {
+			svc, _, _ := strings.Cut(vf, ":")
+			out = append(out, svc)
+		}
+	}
 	return out
 }
 

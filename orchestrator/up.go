@@ -221,11 +221,7 @@ func (r *upRun) apply(ctx context.Context) error {
 	createDeps := map[string][]string{}
 	for _, name := range r.p.ServiceNames() {
 		r.created[name] = make(chan struct{})
-		s := r.p.Services[name]
-		deps := graph.ServiceDeps(types.ServiceConfig{
-			Name: s.Name, ContainerSpec: types.ContainerSpec{NetworkMode: s.NetworkMode, Ipc: s.Ipc, Pid: s.Pid, VolumesFrom: s.VolumesFrom},
-		}, nil)
-		for _, d := range deps {
+		for _, d := range namespaceDeps(r.p.Services[name]) {
 			if _, ok := r.p.Services[d]; ok {
 				createDeps[name] = append(createDeps[name], d)
 			}
@@ -315,8 +311,11 @@ func shortID(id string) string {
 // start waits for the service's dependencies, then retires replaced and
 // surplus containers and starts the service's containers.
 func (r *upRun) start(ctx context.Context, name string) error {
-	if err := r.waitDependencies(ctx, name); err != nil {
-		return err
+	// With --no-start nothing runs, so no condition could ever be met.
+	if !r.opts.NoStart {
+		if err := r.waitDependencies(ctx, name); err != nil {
+			return err
+		}
 	}
 	select {
 	case <-r.created[name]:

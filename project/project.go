@@ -99,6 +99,13 @@ func (o Options) projectOptions() (*cli.ProjectOptions, error) {
 		}
 		files = append(files, f)
 	}
+	envFiles := make([]string, 0, len(o.EnvFiles))
+	for _, f := range o.EnvFiles {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(wd, f)
+		}
+		envFiles = append(envFiles, f)
+	}
 	projectDir := o.ProjectDirectory
 	if projectDir != "" && !filepath.IsAbs(projectDir) {
 		projectDir = filepath.Join(wd, projectDir)
@@ -106,7 +113,7 @@ func (o Options) projectOptions() (*cli.ProjectOptions, error) {
 	opts := []cli.ProjectOptionsFn{
 		cli.WithEnv(o.env()),
 		cli.WithWorkingDirectory(projectDir),
-		cli.WithEnvFiles(o.EnvFiles...),
+		cli.WithEnvFiles(envFiles...),
 		cli.WithDotEnv,
 		cli.WithConfigFileEnv,
 		cli.WithDefaultProfiles(o.Profiles...),

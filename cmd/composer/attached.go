@@ -49,6 +49,14 @@ func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []st
 	}
 	// Logs are read from the start of each container's log, so following
 	// can begin right away; lines wait until the progress view is done.
+	// Known names set the prefix width before the first line is printed.
+	for _, svc := range attach {
+		if sc, ok := p.Services[svc]; ok {
+			for n := 1; n <= sc.GetScale(); n++ {
+				printer.reserve(orchestrator.ContainerName(p.Name, sc, n))
+			}
+		}
+	}
 	printer.hold()
 	logCtx, stopLogs := context.WithCancel(ctx)
 	defer stopLogs()
@@ -56,7 +64,22 @@ func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []st
 	go func() {
 		logsDone <- orc.Logs(logCtx, p.Name, orchestrator.LogOptions{Services: attach, Follow: true, Timestamps: o.timestamps}, printer)
 	}()
-	err = orc.Up(ctx, p, opts)
+	// Ctrl-C while up is under way cancels it, then stops what started.
+	interrupts := make(chan os.Signal, 2)
+	a.onInterrupt.Store(interrupts)
+	upCtx, cancelUp := context.WithCancel(ctx)
+	defer cancelUp()
+	upDone := make(chan error, 1)
+	go func() { upDone <- orc.Up(upCtx, p, opts) }()
+	select {
+	case err = <-upDone:
+	case <-interrupts:
+		cancelUp()
+		<-upDone
+		display.Close()
+		fmt.Fprintln(a.streams.Err, "Gracefully stopping... (press Ctrl+C again to force)")
+		return a.stopAttached(ctx, orc, p, opts, interrupts)
+	}
 	display.Close()
 	if err != nil {
 		printer.release()
@@ -80,14 +103,7 @@ func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []st
 	fmt.Fprintf(a.streams.Out, "Attaching to %s\n", strings.Join(names, ", "))
 	printer.release()
 
-	stopAll := func(kill bool) error {
-		stopper := orchestrator.New(orc.Engine(), a.progress(nil))
-		t := orchestrator.Target{Project: p.Name, Services: p.ServiceNames(), Parallel: a.parallel()}
-		if kill {
-			return stopper.Kill(context.WithoutCancel(ctx), t, "SIGKILL")
-		}
-		return stopper.Stop(context.WithoutCancel(ctx), t, opts.Timeout)
-	}
+	stopAll := func() error { return a.stopServices(ctx, orc, p, opts, false) }
 	exitCode := 0
 	if remaining == 0 && len(cs) > 0 {
 		// Everything attached already finished during up.
@@ -95,23 +111,16 @@ func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []st
 	}
 	for {
 		select {
-		case <-a.interrupts():
-			fmt.Fprintln(a.streams.Err, "Gracefully stopping... (press Ctrl+C again to force)")
-			stopped := make(chan error, 1)
-			go func() { stopped <- stopAll(false) }()
-			select {
-			case <-stopped:
-			case <-a.interrupts():
-				_ = stopAll(true)
-			}
+		case <-interrupts:
 			stopLogs()
-			return &exitError{code: 130}
+			fmt.Fprintln(a.streams.Err, "Gracefully stopping... (press Ctrl+C again to force)")
+			return a.stopAttached(ctx, orc, p, opts, interrupts)
 		case e := <-exits:
 			abort := o.abortOnExit || (o.abortOnFailure && e.code != 0)
 			if abort {
 				code := e.code
 				fmt.Fprintf(a.streams.Out, "%s exited with code %d\nAborting on container exit...\n", e.container, e.code)
-				if err := stopAll(false); err != nil {
+				if err := stopAll(); err != nil {
 					return err
 				}
 				if o.exitCodeFrom != "" {
@@ -179,7 +188,35 @@ func attachedServices(p *types.Project, selected []string, o upOptions) []string
 	return kept
 }
 
-// interrupts delivers Ctrl-C presses; none in tests without signals.
-func (a *app) interrupts() <-chan os.Signal {
-	return a.streams.Interrupts
+// stopAttached stops the project's services, each with its grace period;
+// a second Ctrl-C kills them instead. It always ends in exit code 130.
+func (a *app) stopAttached(ctx context.Context, orc *orchestrator.Orchestrator, p *types.Project, opts orchestrator.UpOptions, interrupts <-chan os.Signal) error {
+	stopped := make(chan error, 1)
+	stopCtx, cancelStop := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelStop()
+	go func() { stopped <- a.stopServices(stopCtx, orc, p, opts, false) }()
+	select {
+	case <-stopped:
+	case <-interrupts:
+		cancelStop()
+		<-stopped
+		_ = a.stopServices(context.WithoutCancel(ctx), orc, p, opts, true)
+	}
+	return &exitError{code: 130}
+}
+
+// stopServices stops (or kills) the services of the project.
+func (a *app) stopServices(ctx context.Context, orc *orchestrator.Orchestrator, p *types.Project, opts orchestrator.UpOptions, kill bool) error {
+	display := a.progress(nil)
+	defer display.Close()
+	stopper := orchestrator.New(orc.Engine(), display)
+	t := orchestrator.Target{Project: p.Name, Services: p.ServiceNames(), Parallel: a.parallel()}
+	if kill {
+		err := stopper.Kill(context.WithoutCancel(ctx), t, "SIGKILL")
+		if err != nil && strings.Contains(err.Error(), "no container to kill") {
+			return nil
+		}
+		return err
+	}
+	return stopper.Stop(ctx, t, opts.Timeout)
 }

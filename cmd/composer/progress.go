@@ -21,11 +21,14 @@ type display interface {
 
 // progress picks the display for --progress, --ansi and NO_COLOR: a live
 // view on a terminal, plain lines otherwise.
-func (a *app) progress(cmd *cobra.Command) display {
+func (a *app) progress(_ *cobra.Command) display {
 	w := a.streams.Err
 	mode := a.global.progress
-	if v, ok := a.lookupEnv("COMPOSE_PROGRESS"); ok && !cmd.Flags().Changed("progress") {
+	if v, ok := a.lookupEnv("COMPOSE_PROGRESS"); ok && mode == "" {
 		mode = v
+	}
+	if mode == "" {
+		mode = "auto"
 	}
 	if a.global.ansi == "never" && mode == "auto" {
 		mode = "plain"

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sirupsen/logrus"
@@ -64,6 +65,9 @@ type app struct {
 	global  globalOptions
 	eng     engine.Engine
 	closeFn func()
+	// onInterrupt, when it holds a channel, receives Ctrl-C instead of the
+	// command's context being cancelled.
+	onInterrupt atomic.Value
 }
 
 func run(ctx context.Context, args []string, streams Streams) int {
@@ -74,6 +78,27 @@ func run(ctx context.Context, args []string, streams Streams) int {
 
 	a := &app{streams: streams}
 	defer a.close()
+	// Ctrl-C cancels the command, unless a command (attached up) asked to
+	// handle it itself; a cancelled command exits 130.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for {
+			select {
+			case sig, ok := <-streams.Interrupts:
+				if !ok {
+					return
+				}
+				if h, _ := a.onInterrupt.Load().(chan os.Signal); h != nil {
+					h <- sig
+					continue
+				}
+				cancel()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(streams.In)
@@ -90,7 +115,7 @@ func run(ctx context.Context, args []string, streams Streams) int {
 		}
 		return ee.code
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		return 130
 	}
 	fmt.Fprintln(streams.Err, err)
@@ -124,7 +149,7 @@ func (a *app) rootCommand() *cobra.Command {
 	f.StringArrayVar(&g.profiles, "profile", nil, "Specify a profile to enable")
 	f.StringArrayVar(&g.envFiles, "env-file", nil, "Specify an alternate environment file")
 	f.IntVar(&g.parallel, "parallel", -1, "Control max parallelism, -1 for unlimited")
-	f.StringVar(&g.progress, "progress", "auto", "Set type of progress output (auto, tty, plain, json, quiet)")
+	f.StringVar(&g.progress, "progress", "", "Set type of progress output (auto, tty, plain, json, quiet) (default auto)")
 	f.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI control characters ("never"|"always"|"auto")`)
 	f.BoolVar(&g.dryRun, "dry-run", false, "Execute command in dry run mode")
 	_ = f.MarkHidden("dry-run")
