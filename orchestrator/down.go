@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ func (o *Orchestrator) Down(ctx context.Context, name string, p *types.Project, 
 	if err := o.removeInOrder(ctx, containers, opts.Timeout, opts.Volumes, opts.Parallel); err != nil {
 		return err
 	}
+	if opts.Volumes {
+		o.removeInherited(ctx, containers)
+	}
 	var errs []error
 	eg, ectx := errgroup.WithContext(ctx)
 	for _, n := range st.Networks {
@@ -115,6 +119,30 @@ func (o *Orchestrator) Down(ctx context.Context, name string, p *types.Project, 
 	}
 	return errors.Join(errs...)
 }
+
+// removeInherited removes the anonymous volumes that recreated containers
+// took over from the containers they replaced. The engine treats a volume
+// mounted by name as named, so removing the container with its volumes
+// leaves them behind.
+func (o *Orchestrator) removeInherited(ctx context.Context, cs []engine.Container) {
+	for _, c := range cs {
+		if c.Labels[labels.Replace] == "" {
+			continue
+		}
+		for _, m := range c.Mounts {
+			if m.Type != "volume" || !anonymousName.MatchString(m.Name) {
+				continue
+			}
+			err := o.eng.RemoveVolume(ctx, m.Name, false)
+			if err != nil && !errors.Is(err, engine.ErrNotFound) {
+				o.emit(KindVolume, m.Name, Warning, true, "not removed: "+err.Error())
+			}
+		}
+	}
+}
+
+// anonymousName matches the names the engine gives anonymous volumes.
+var anonymousName = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func isExternalVolume(p *types.Project, name string) bool {
 	for _, v := range p.Volumes {

@@ -8,9 +8,6 @@ package orchestrator
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -115,29 +112,6 @@ func sortContainers(cs []engine.Container) {
 func number(c engine.Container) int {
 	n, _ := strconv.Atoi(c.Labels[labels.Number])
 	return n
-}
-
-// ServiceHash is the config hash of a service: sha256 of its JSON form
-// without the fields that do not change the container. It is computed as
-// docker compose computes it, so that each tool sees the other's
-// containers as up to date.
-func ServiceHash(s types.ServiceConfig) (string, error) {
-	s.Build = nil
-	s.PullPolicy = ""
-	s.Scale = nil
-	if s.Deploy != nil {
-		d := *s.Deploy
-		d.Replicas = nil
-		s.Deploy = &d
-	}
-	s.DependsOn = nil
-	s.Profiles = nil
-	b, err := json.Marshal(s)
-	if err != nil {
-		return "", fmt.Errorf("hashing service %q: %w", s.Name, err)
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
 }
 
 // ContainerName is the name of a service's container number n.

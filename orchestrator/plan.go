@@ -90,7 +90,10 @@ func (p Plan) String() string {
 // Desired is what the project wants of each service, computed before
 // planning: the config hash and the id of the image it runs.
 type Desired struct {
-	Hash    map[string]string
+	Hash map[string]string
+	// AltHash is the same configuration hashed as newer docker compose
+	// releases do; a container carrying it is up to date too.
+	AltHash map[string]string
 	ImageID map[string]string
 }
 
@@ -147,7 +150,7 @@ func planService(p *types.Project, s types.ServiceConfig, existing []engine.Cont
 		}
 		used[n] = true
 		a := ContainerAction{Service: s.Name, Number: n, Name: ContainerName(p.Name, s, n), Existing: &c}
-		a.Kind, a.Reason = decide(c, want.Hash[s.Name], want.ImageID[s.Name], recreate)
+		a.Kind, a.Reason = decide(c, want.Hash[s.Name], want.AltHash[s.Name], want.ImageID[s.Name], recreate)
 		out = append(out, a)
 	}
 	for n, have := 1, len(used); have < scale; n++ {
@@ -213,13 +216,13 @@ func namespaceDeps(s types.ServiceConfig) []string {
 }
 
 // decide says what to do with an existing container that is kept.
-func decide(c engine.Container, hash, imageID, recreate string) (ActionKind, string) {
+func decide(c engine.Container, hash, altHash, imageID, recreate string) (ActionKind, string) {
 	switch recreate {
 	case RecreateForce:
 		return ActRecreate, "forced"
 	case RecreateNever:
 	default:
-		if c.Labels[labels.ConfigHash] != hash {
+		if have := c.Labels[labels.ConfigHash]; have != hash && (altHash == "" || have != altHash) {
 			return ActRecreate, "config changed"
 		}
 		if imageID != "" && c.Labels[labels.Image] != imageID {

@@ -64,11 +64,13 @@ func (o *Orchestrator) Up(ctx context.Context, p *types.Project, opts UpOptions)
 	if err := eg.Wait(); err != nil {
 		return err
 	}
-	want := Desired{Hash: map[string]string{}, ImageID: imageIDs}
+	want := Desired{Hash: map[string]string{}, AltHash: map[string]string{}, ImageID: imageIDs}
 	for _, name := range p.ServiceNames() {
-		if want.Hash[name], err = ServiceHash(p.Services[name]); err != nil {
+		hashes, err := serviceHashes(p.Services[name])
+		if err != nil {
 			return err
 		}
+		want.Hash[name], want.AltHash[name] = hashes[0], hashes[1]
 	}
 	plan := PlanUp(p, st, want, opts.Recreate)
 	if len(plan.Orphans) > 0 {
