@@ -50,15 +50,7 @@ func (a *app) runExec(cmd *cobra.Command, service string, command []string, o ex
 	if index == 0 {
 		index = 1
 	}
-	t, err := a.target(cmd, []string{service}, index)
-	if err != nil {
-		return err
-	}
-	orc, err := a.orchestrator(ctx, nil)
-	if err != nil {
-		return err
-	}
-	cs, err := orc.Containers(ctx, t, false)
+	orc, cs, err := a.listContainers(cmd, []string{service}, index, false)
 	if err != nil {
 		return err
 	}

@@ -148,15 +148,7 @@ func (a *app) psCommand() *cobra.Command {
 		Short:             "List containers",
 		ValidArgsFunction: a.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := a.target(cmd, args, 0)
-			if err != nil {
-				return err
-			}
-			orc, err := a.orchestrator(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			cs, err := orc.Containers(cmd.Context(), t, true)
+			_, cs, err := a.listContainers(cmd, args, 0, true)
 			if err != nil {
 				return err
 			}
@@ -339,15 +331,7 @@ func (a *app) topCommand() *cobra.Command {
 		Short:             "Display the running processes",
 		ValidArgsFunction: a.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := a.target(cmd, args, 0)
-			if err != nil {
-				return err
-			}
-			orc, err := a.orchestrator(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			cs, err := orc.Containers(cmd.Context(), t, false)
+			orc, cs, err := a.listContainers(cmd, args, 0, false)
 			if err != nil {
 				return err
 			}
@@ -388,15 +372,7 @@ func (a *app) portCommand() *cobra.Command {
 			if index == 0 {
 				index = 1
 			}
-			t, err := a.target(cmd, args[:1], index)
-			if err != nil {
-				return err
-			}
-			orc, err := a.orchestrator(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			cs, err := orc.Containers(cmd.Context(), t, false)
+			_, cs, err := a.listContainers(cmd, args[:1], index, false)
 			if err != nil {
 				return err
 			}
@@ -425,15 +401,7 @@ func (a *app) imagesCommand() *cobra.Command {
 		Short:             "List images used by the created containers",
 		ValidArgsFunction: a.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := a.target(cmd, args, 0)
-			if err != nil {
-				return err
-			}
-			orc, err := a.orchestrator(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			cs, err := orc.Containers(cmd.Context(), t, false)
+			orc, cs, err := a.listContainers(cmd, args, 0, false)
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/composer/composer/engine"
 	"github.com/composer/composer/orchestrator"
 )
 
@@ -29,6 +30,21 @@ func (a *app) target(cmd *cobra.Command, services []string, index int) (orchestr
 		}
 	}
 	return orchestrator.Target{Project: name, Services: services, Index: index, Parallel: a.parallel()}, nil
+}
+
+// listContainers finds the containers of the named services (all when
+// none is named), with one list call.
+func (a *app) listContainers(cmd *cobra.Command, services []string, index int, oneOff bool) (*orchestrator.Orchestrator, []engine.Container, error) {
+	t, err := a.target(cmd, services, index)
+	if err != nil {
+		return nil, nil, err
+	}
+	orc, err := a.orchestrator(cmd.Context(), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := orc.Containers(cmd.Context(), t, oneOff)
+	return orc, cs, err
 }
 
 // lifecycleCommand builds the commands that act on existing containers
