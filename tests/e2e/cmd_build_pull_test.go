@@ -24,7 +24,9 @@ LABEL e2e.stage=final
 
 func imageLabels(t *testing.T, ref string) map[string]string {
 	t.Helper()
-	var imgs []struct{ Config struct{ Labels map[string]string } }
+	var imgs []struct {
+		Config struct{ Labels map[string]string }
+	}
 	inspect(t, &imgs, "image", "inspect", ref)
 	return imgs[0].Config.Labels
 }
