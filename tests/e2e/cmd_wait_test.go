@@ -60,14 +60,17 @@ services:
 
 func TestCmdUpWaitFailsOnOneShotFailure(t *testing.T) {
 	t.Parallel()
+	// The job is still running when up has started everything, and fails
+	// long before web is healthy: when up --wait returns, the project is
+	// not up, so it must not report success.
 	p := NewProject(t, `
 services:
   job:
     image: IMAGE
-    command: ["exit", "3"]
+    command: ["exit", "3", "500ms"]
   web:
     image: IMAGE
-    command: ["healthy-after", "2s"]
+    command: ["healthy-after", "3s"]
     healthcheck:
       test: ["CMD", "/app", "check", "/tmp/healthy"]
       interval: 500ms
