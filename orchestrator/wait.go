@@ -14,10 +14,18 @@ import (
 // for goroutines waiting on a container's state. Waiters always check the
 // state right after subscribing, so an event that came before they
 // subscribed is not missed: it changed the state they read.
+//
+// The engine stream is opened by the first waiter, not before: an up that
+// waits for nothing (a no-op up, say) then costs no events call. That is
+// safe because the engine's Events returns once the subscription is in
+// place, and the waiter reads the state only after that.
 type watcher struct {
-	eng engine.Engine
-	// mu guards subs and broken: the event loop notifies while waiters
-	// subscribe and unsubscribe from many goroutines.
+	eng     engine.Engine
+	ctx     context.Context
+	project string
+	start   sync.Once
+	// mu guards subs: the event loop notifies while waiters subscribe and
+	// unsubscribe from many goroutines.
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]bool
 	// broken is closed when the event stream failed; waiters then fall
@@ -27,28 +35,34 @@ type watcher struct {
 }
 
 func (o *Orchestrator) watch(ctx context.Context, project string) *watcher {
-	w := &watcher{eng: o.eng, subs: map[string]map[chan struct{}]bool{}, broken: make(chan struct{})}
-	evs, errs := o.eng.Events(ctx, engine.EventFilter{Type: "container", Labels: map[string]string{labels.Project: project}})
-	go func() {
-		for {
-			select {
-			case e, ok := <-evs:
-				if !ok {
-					w.fail()
+	return &watcher{eng: o.eng, ctx: ctx, project: project, subs: map[string]map[chan struct{}]bool{}, broken: make(chan struct{})}
+}
+
+// open starts following the engine's events, once.
+func (w *watcher) open() {
+	w.start.Do(func() {
+		ctx := w.ctx
+		evs, errs := w.eng.Events(ctx, engine.EventFilter{Type: "container", Labels: map[string]string{labels.Project: w.project}})
+		go func() {
+			for {
+				select {
+				case e, ok := <-evs:
+					if !ok {
+						w.fail()
+						return
+					}
+					w.notify(e.ID)
+				case err, ok := <-errs:
+					if ok && err != nil || !ok {
+						w.fail()
+						return
+					}
+				case <-ctx.Done():
 					return
 				}
-				w.notify(e.ID)
-			case err, ok := <-errs:
-				if ok && err != nil || !ok {
-					w.fail()
-					return
-				}
-			case <-ctx.Done():
-				return
 			}
-		}
-	}()
-	return w
+		}()
+	})
 }
 
 func (w *watcher) fail() { w.once.Do(func() { close(w.broken) }) }
@@ -65,6 +79,7 @@ func (w *watcher) notify(id string) {
 }
 
 func (w *watcher) subscribe(id string) (chan struct{}, func()) {
+	w.open()
 	ch := make(chan struct{}, 1)
 	w.mu.Lock()
 	if w.subs[id] == nil {
