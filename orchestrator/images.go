@@ -22,6 +22,8 @@ type ImageOptions struct {
 	Build, NoBuild bool
 	// Parallel bounds concurrent pulls and builds; 0 means no bound.
 	Parallel int
+	// QuietPull reports a pull's start and end but not its progress.
+	QuietPull bool
 }
 
 // ensureImages makes sure every service's image exists, pulling or
@@ -88,7 +90,7 @@ func (o *Orchestrator) ensureImage(ctx context.Context, p *types.Project, ref st
 	case policy == types.PullPolicyNever:
 		return "", fmt.Errorf("service %q: image %q is not present and pull_policy is never", first.Name, ref)
 	}
-	if err := o.pull(ctx, ref, first.Platform); err != nil {
+	if err := o.pull(ctx, ref, first.Platform, opts.QuietPull); err != nil {
 		if present && opts.Pull == "" {
 			// pull_policy: always with a local copy: keep going with it.
 			o.warn("service %q: pulling %q failed, using the local image: %v", first.Name, ref, err)
@@ -103,10 +105,10 @@ func (o *Orchestrator) ensureImage(ctx context.Context, p *types.Project, ref st
 	return img.ID, nil
 }
 
-func (o *Orchestrator) pull(ctx context.Context, ref, platform string) error {
+func (o *Orchestrator) pull(ctx context.Context, ref, platform string, quiet bool) error {
 	o.emit(KindImage, ref, Pulling, false, "")
 	err := o.eng.PullImage(ctx, ref, platform, func(l engine.ProgressLine) {
-		if l.Status != "" {
+		if l.Status != "" && !quiet {
 			o.emit(KindImage, ref, Pulling, false, l.Status)
 		}
 	})
@@ -120,5 +122,5 @@ func (o *Orchestrator) pull(ctx context.Context, ref, platform string) error {
 
 // Pull pulls one image, reporting progress.
 func (o *Orchestrator) Pull(ctx context.Context, ref, platform string) error {
-	return o.pull(ctx, ref, platform)
+	return o.pull(ctx, ref, platform, false)
 }

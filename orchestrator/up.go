@@ -35,7 +35,10 @@ type UpOptions struct {
 	// Timeout is the stop timeout for containers replaced by a recreate;
 	// nil means each container's own.
 	Timeout *time.Duration
-	Images  ImageOptions
+	// RenewAnonVolumes gives recreated containers new anonymous volumes
+	// instead of the old containers' ones.
+	RenewAnonVolumes bool
+	Images           ImageOptions
 }
 
 // Up creates and starts the project's resources, each service as soon as
@@ -273,7 +276,9 @@ func (r *upRun) create(ctx context.Context, name string) error {
 			}
 			status, done := Creating, Created
 			if a.Kind == ActRecreate {
-				in.inherit = a.Existing
+				if !r.opts.RenewAnonVolumes {
+					in.inherit = a.Existing
+				}
 				in.replaces = a.Existing.ID
 				in.name = shortID(a.Existing.ID) + "_" + a.Name
 				status, done = Recreate, Recreated
@@ -348,8 +353,6 @@ func (r *upRun) start(ctx context.Context, name string) error {
 	cs, _ := r.services.Load(name)
 	eg, ectx := errgroup.WithContext(ctx)
 	for _, c := range cs {
-		display := c.Labels[labels.Project]
-		_ = display
 		eg.Go(func() error { return r.o.startOne(ectx, c, r.nameOf(c)) })
 	}
 	return eg.Wait()

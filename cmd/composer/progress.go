@@ -244,7 +244,6 @@ func (d *ttyDisplay) draw() {
 			done++
 		}
 	}
-	elapsed := time.Since(d.start).Seconds()
 	head := fmt.Sprintf("[+] Running %d/%d", done, len(d.lines))
 	b.WriteString("\x1b[2K" + d.paint("34", head) + "\n")
 	width := 0
@@ -270,7 +269,6 @@ func (d *ttyDisplay) draw() {
 		}
 		fmt.Fprintf(&b, "\x1b[2K %s %-*s %s %s\n", mark, width, l.key, text, d.paint("2", fmt.Sprintf("%.1fs", took.Seconds())))
 	}
-	_ = elapsed
 	d.drawn = len(d.lines) + 1
 	io.WriteString(d.w, b.String())
 }

@@ -82,6 +82,16 @@ func (a *app) upCommand() *cobra.Command {
 
 func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
 	ctx := cmd.Context()
+	if o.menu {
+		fmt.Fprintln(a.streams.Err, "WARN --menu is not supported: the interactive shortcuts are not shown")
+	}
+	if o.alwaysRecreateDeps {
+		if o.noRecreate {
+			return usageError(cmd, "--always-recreate-deps and --no-recreate are incompatible")
+		}
+		o.forceRecreate = true
+		fmt.Fprintln(a.streams.Err, "WARN --always-recreate-deps recreates every selected service and its dependencies")
+	}
 	if o.forceRecreate && o.noRecreate {
 		return usageError(cmd, "--force-recreate and --no-recreate are incompatible")
 	}
@@ -111,14 +121,15 @@ func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
 		}
 	}
 	opts := orchestrator.UpOptions{
-		Recreate:      orchestrator.RecreateDiverged,
-		NoStart:       o.noStart,
-		RemoveOrphans: o.removeOrphans || a.envBool("COMPOSE_REMOVE_ORPHANS"),
-		Wait:          o.wait,
-		WaitTimeout:   time.Duration(o.waitTimeout) * time.Second,
-		Parallel:      a.parallel(),
-		Timeout:       timeoutFlag(o.timeout),
-		Images:        orchestrator.ImageOptions{Build: o.build, NoBuild: o.noBuild},
+		Recreate:         orchestrator.RecreateDiverged,
+		NoStart:          o.noStart,
+		RemoveOrphans:    o.removeOrphans || a.envBool("COMPOSE_REMOVE_ORPHANS"),
+		Wait:             o.wait,
+		WaitTimeout:      time.Duration(o.waitTimeout) * time.Second,
+		Parallel:         a.parallel(),
+		Timeout:          timeoutFlag(o.timeout),
+		Images:           orchestrator.ImageOptions{Build: o.build, NoBuild: o.noBuild, QuietPull: o.quietPull},
+		RenewAnonVolumes: o.renewAnonVolumes,
 	}
 	if o.pull != "policy" {
 		opts.Images.Pull = o.pull
