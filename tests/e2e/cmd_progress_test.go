@@ -164,3 +164,25 @@ services:
 		t.Errorf("__complete logs fr: want frontend only:\n%s", r)
 	}
 }
+
+func TestCmdTerminalExecAndRunWithTTY(t *testing.T) {
+	t.Parallel()
+	p := NewProject(t, `
+services:
+  web:
+    image: IMAGE
+`)
+	p.Up()
+	bin := shellQuote(composerBin) + " -p " + p.Name
+	s := newTmuxSession(t, p.Dir, bin+" exec web /app exit 5; echo EXEC=$?; "+bin+" run --rm web exit 4; echo RUN=$?; sleep 600")
+	screen := s.waitFor(60*time.Second, "RUN=")
+	if !strings.Contains(screen, "EXEC=5") {
+		t.Errorf("exec with a TTY: want exit code 5:\n%s", screen)
+	}
+	if !strings.Contains(screen, "RUN=4") {
+		t.Errorf("run with a TTY: want exit code 4:\n%s", screen)
+	}
+	if left := oneoffContainers(t, p.Name); len(left) != 0 {
+		t.Errorf("run --rm with a TTY left %v", left)
+	}
+}

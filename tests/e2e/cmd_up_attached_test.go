@@ -171,3 +171,32 @@ services:
 		}
 	}
 }
+
+func TestCmdUpAttachedSecondInterruptKills(t *testing.T) {
+	t.Parallel()
+	// PID 1 ignores a signal it has no handler for, so stopping with SIGUSR1
+	// lasts the whole grace period: only a kill ends it early.
+	p := NewProject(t, `
+services:
+  slow:
+    image: IMAGE
+    stop_signal: SIGUSR1
+    stop_grace_period: 2m
+`)
+	up := p.StartCompose("up")
+	up.WaitFor(60*time.Second, "Attaching to")
+	up.Signal(os.Interrupt)
+	up.WaitFor(20*time.Second, "Gracefully stopping")
+	name := p.ContainerName("slow", 1)
+	if st := containerState(name); st != "running" {
+		t.Fatalf("%s is %q during its grace period, want running", name, st)
+	}
+	up.Signal(os.Interrupt)
+	r := up.Wait(30 * time.Second)
+	if r.ExitCode != 130 {
+		t.Errorf("attached up after two Ctrl-C: exit code %d, want 130:\n%s", r.ExitCode, r)
+	}
+	if got := inspectField(name, "{{.State.Status}} {{.State.ExitCode}}"); got != "exited 137" {
+		t.Errorf("%s after the second Ctrl-C: %q, want exited 137 (killed)", name, got)
+	}
+}
