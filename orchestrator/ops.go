@@ -136,7 +136,7 @@ func (o *Orchestrator) Start(ctx context.Context, t Target, opts StartOptions) e
 	if err != nil || !opts.Wait {
 		return err
 	}
-	return o.waitContainers(ctx, w, cs, opts.WaitTimeout)
+	return o.waitAll(ctx, w, cs, opts.WaitTimeout)
 }
 
 // waitLabelDeps waits for the conditions a service's containers recorded
@@ -166,25 +166,6 @@ func (o *Orchestrator) waitLabelDeps(ctx context.Context, w *watcher, byService 
 		}
 	}
 	return nil
-}
-
-// waitContainers is the --wait condition over a fixed set of containers.
-func (o *Orchestrator) waitContainers(ctx context.Context, w *watcher, cs []engine.Container, timeout time.Duration) error {
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
-	return forEach(ctx, cs, func(ctx context.Context, c engine.Container) error {
-		err := w.until(ctx, c.ID, ready)
-		if errors.Is(err, context.DeadlineExceeded) {
-			d, ierr := o.eng.InspectContainer(context.WithoutCancel(ctx), c.ID)
-			if ierr == nil {
-				return fmt.Errorf("timed out after %s waiting for %s", timeout, notReady(d))
-			}
-		}
-		return err
-	})
 }
 
 // Restart restarts the target's containers in dependency order, and with

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -447,37 +448,64 @@ func (r *upRun) waitDependencies(ctx context.Context, name string) error {
 	return eg.Wait()
 }
 
-// waitReady is up --wait: every container of the project running (and
-// healthy where it has a healthcheck), or exited 0.
+// waitReady is up --wait over the project's containers.
 func (o *Orchestrator) waitReady(ctx context.Context, p *types.Project, w *watcher, timeout time.Duration) error {
 	st, err := o.Observe(ctx, p.Name)
 	if err != nil {
 		return err
 	}
+	var cs []engine.Container
+	for _, name := range p.ServiceNames() {
+		cs = append(cs, st.ServiceContainers(name)...)
+	}
+	return o.waitAll(ctx, w, cs, timeout)
+}
+
+// waitAll is the --wait condition: every container running (and healthy
+// where it has a healthcheck), or exited 0. A container found ready stays
+// watched until all are: one that exits non-zero meanwhile (a one-shot job
+// that was still running when first checked) fails the wait.
+func (o *Orchestrator) waitAll(ctx context.Context, w *watcher, cs []engine.Container, timeout time.Duration) error {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
+	allReady, everyoneReady := context.WithCancel(ctx)
+	defer everyoneReady()
 	var pending syncMap[string, string]
+	var left atomic.Int32
+	left.Store(int32(len(cs)))
 	eg, ectx := errgroup.WithContext(ctx)
-	for _, name := range p.ServiceNames() {
-		for _, c := range st.ServiceContainers(name) {
-			pending.Store(c.Name, c.Name+" is not ready")
-			eg.Go(func() error {
-				err := w.until(ectx, c.ID, func(d engine.ContainerDetails) (bool, error) {
-					pending.Store(c.Name, notReady(d))
-					return ready(d)
-				})
-				if err == nil {
-					pending.Store(c.Name, "")
-					o.emit(KindContainer, c.Name, Healthy, true, "")
-				}
-				return err
+	for _, c := range cs {
+		pending.Store(c.Name, c.Name+" is not ready")
+		eg.Go(func() error {
+			err := w.until(ectx, c.ID, func(d engine.ContainerDetails) (bool, error) {
+				pending.Store(c.Name, notReady(d))
+				return ready(d)
 			})
-		}
+			if err != nil {
+				return err
+			}
+			pending.Store(c.Name, "")
+			o.emit(KindContainer, c.Name, Healthy, true, "")
+			if left.Add(-1) == 0 {
+				everyoneReady()
+				return nil
+			}
+			err = w.until(allReady, c.ID, func(d engine.ContainerDetails) (bool, error) {
+				if (d.State == engine.StateExited || d.State == engine.StateDead) && d.ExitCode != 0 {
+					return false, fmt.Errorf("container %s exited (%d)", d.Name, d.ExitCode)
+				}
+				return false, nil
+			})
+			if allReady.Err() != nil && ctx.Err() == nil {
+				return nil // everyone became ready while this one was fine
+			}
+			return err
+		})
 	}
-	err = eg.Wait()
+	err := eg.Wait()
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 		var waiting []string
 		pending.mu.Lock()
