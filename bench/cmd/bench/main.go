@@ -79,6 +79,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	workdir := fs.String("workdir", "", "where to write the projects (default: a temporary directory)")
 	img := fs.String("image", shape.DefaultImage, "image every service runs (built from bench/app)")
 	rebuild := fs.Bool("build-image", false, "rebuild the image even if it exists")
+	timeout := fs.Duration("timeout", 3*time.Minute, "kill an operation that takes longer")
 	jsonOut := fs.String("json", "", "also write every sample to this JSON file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -141,6 +142,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Client:   cli,
 		FloorEnv: []string{"DOCKER_API_VERSION=" + cli.ClientVersion()},
 		Settle:   *settle,
+		Timeout:  *timeout,
 		Log:      stderr,
 		RunID:    strconv.FormatInt(time.Now().Unix()%46656, 36),
 	}

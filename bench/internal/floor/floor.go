@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
@@ -174,6 +175,9 @@ const (
 // Up brings the project to its desired state.
 func Up(ctx context.Context, cli *client.Client, o Options) error {
 	p := o.Project
+	// Events are read from this time on: anything later may not be in
+	// the observation.
+	observedAt := time.Now()
 	ctrs, nets, err := observe(ctx, cli, p)
 	if err != nil {
 		return err
@@ -231,20 +235,67 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	// by the create goroutines while the dispatcher reads it.
 	var mu sync.Mutex
 	ids := map[string]string{}
+	for svc, c := range existing {
+		// A kept container can still turn healthy or exit (a one-shot
+		// job started by an earlier up).
+		ids[c.ID] = svc
+	}
 	register := func(id, svc string) {
 		mu.Lock()
 		defer mu.Unlock()
 		ids[id] = svc
 	}
 	if needEvents {
-		// Subscribe before anything is started: events of containers
-		// started later cannot be missed, and containers that were
-		// already healthy were seen in the observation above.
+		// Subscribe before anything is started, and from the time of the
+		// observation: the engine (20.10) sends the response headers
+		// before it registers the subscriber, and a kept container may
+		// have changed since it was listed; since makes the engine replay
+		// both windows from its event log.
 		f := make(client.Filters).
 			Add("type", "container").
 			Add("label", labels.Project+"="+p.Name).
 			Add("event", "health_status", "die")
-		res := cli.Events(ctx, client.EventsListOptions{Filters: f})
+		res := cli.Events(ctx, client.EventsListOptions{
+			Filters: f,
+			Since:   fmt.Sprintf("%d.%09d", observedAt.Unix(), observedAt.Nanosecond()),
+		})
+		// Kept containers that others wait on were listed before the
+		// subscription, and the list can lag: the engine emits die before
+		// it records the container as exited. Inspecting waits for the
+		// container's lock, so its answer is current; what happens after
+		// it comes through the stream.
+		var waitedOn []string
+		for _, s := range p.Services {
+			if actions[s.Name] == keep {
+				continue
+			}
+			for _, d := range s.DependsOn {
+				if actions[d.Service] == keep && d.Condition != shape.Started {
+					waitedOn = append(waitedOn, d.Service)
+				}
+			}
+		}
+		for _, svc := range waitedOn {
+			id := existing[svc].ID
+			go func() {
+				res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+				if err != nil {
+					ready[svc].fail(fmt.Errorf("inspecting: %w", err))
+					return
+				}
+				if st := res.Container.State; st != nil {
+					if st.Health != nil && st.Health.Status == container.Healthy {
+						ready[svc].markHealthy()
+					}
+					if st.Status == container.StateExited {
+						if st.ExitCode == 0 {
+							ready[svc].markCompleted()
+						}
+						ready[svc].fail(fmt.Errorf("exited with code %d", st.ExitCode))
+					}
+				}
+			}()
+		}
 		go func() {
 			for {
 				select {

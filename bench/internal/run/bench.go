@@ -39,6 +39,8 @@ type Config struct {
 	// Settle is the pause between operations, to let the engine finish
 	// asynchronous work (network teardown) before the next measurement.
 	Settle time.Duration
+	// Timeout bounds every operation.
+	Timeout time.Duration
 	// RunID goes into every project name, so that a run never trips over
 	// what an earlier, interrupted one left behind.
 	RunID string
@@ -151,7 +153,7 @@ func cycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t 
 		if cfg.Proxy != nil {
 			cfg.Proxy.Take()
 		}
-		s := t.Exec(op, tg, env)
+		s := t.Exec(ctx, op, tg, env, cfg.Timeout)
 		if cfg.Proxy != nil {
 			var kinds map[string]int
 			s.Calls, kinds = cfg.Proxy.Take()
@@ -173,7 +175,11 @@ func cycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t 
 			base.Shape, t.Name, run+1, op, fmtDur(s.Wall), fmtDur(s.CPU), float64(s.MaxRSS)/1e6, calls)
 		if s.Err != nil {
 			fail("%v", s.Err)
-			return
+			// Only ps leaves the project as it found it; after any other
+			// failure the later measurements would not mean what they say.
+			if op != OpPs {
+				return
+			}
 		}
 		select {
 		case <-time.After(cfg.Settle):

@@ -3,6 +3,7 @@ package run
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -46,7 +47,7 @@ type Target struct {
 	SpecFile    string
 }
 
-func (t Tool) command(op Op, tg Target) *exec.Cmd {
+func (t Tool) command(ctx context.Context, op Op, tg Target) *exec.Cmd {
 	var args []string
 	if t.Floor {
 		verb := "up"
@@ -68,7 +69,7 @@ func (t Tool) command(op Op, tg Target) *exec.Cmd {
 			args = append(args, "up", "-d")
 		}
 	}
-	cmd := exec.Command(args[0], args[1:]...)
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Dir = tg.Dir
 	return cmd
 }
@@ -88,9 +89,12 @@ type Sample struct {
 	Err   error
 }
 
-// Exec runs op once with env added to the environment and measures it.
-func (t Tool) Exec(op Op, tg Target, env []string) Sample {
-	cmd := t.command(op, tg)
+// Exec runs op once with env added to the environment and measures it. A
+// run that outlasts timeout is killed and counts as failed.
+func (t Tool) Exec(ctx context.Context, op Op, tg Target, env []string, timeout time.Duration) Sample {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := t.command(ctx, op, tg)
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -103,6 +107,9 @@ func (t Tool) Exec(op Op, tg Target, env []string) Sample {
 			s.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 			s.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
 		}
+	}
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%w (%v)", err, ctx.Err())
 	}
 	if err != nil {
 		s.Err = fmt.Errorf("%s %s: %w: %s", t.Name, op, err, lastLines(out.String(), 5))
