@@ -8,7 +8,7 @@ NGINX_PORT ?= 8080
 
 build: ; $(GO) build -o bin/composer ./cmd/composer
 
-test: ; $(GO) test -timeout 25m ./...
+test: ; $(GO) test -count=1 -timeout 25m ./...
 
 # Starts examples/flask-redis-nginx: public images where a registry answers,
 # local Debian-package stand-ins otherwise (the script says which).
