@@ -130,7 +130,7 @@ func (o *Orchestrator) Start(ctx context.Context, t Target, opts StartOptions) e
 			return err
 		}
 		return forEach(ctx, byService[svc], func(ctx context.Context, c engine.Container) error {
-			return o.startOne(ctx, c, c.Name)
+			return o.startOne(ctx, c)
 		})
 	})
 	if err != nil || !opts.Wait {
@@ -327,9 +327,15 @@ func (o *Orchestrator) Remove(ctx context.Context, t Target, opts RemoveOptions)
 }
 
 func forEach(ctx context.Context, cs []engine.Container, fn func(context.Context, engine.Container) error) error {
+	return forEachOf(ctx, cs, fn)
+}
+
+// forEachOf runs fn on every item concurrently; the first error cancels
+// the others.
+func forEachOf[T any](ctx context.Context, items []T, fn func(context.Context, T) error) error {
 	eg, ctx := errgroup.WithContext(ctx)
-	for _, c := range cs {
-		eg.Go(func() error { return fn(ctx, c) })
+	for _, it := range items {
+		eg.Go(func() error { return fn(ctx, it) })
 	}
 	return eg.Wait()
 }

@@ -213,7 +213,15 @@ type upRun struct {
 	// create phase has made them: closed channels signal completion.
 	created  map[string]chan struct{}
 	services syncMap[string, []engine.Container]
-	replaced syncMap[string, []ContainerAction]
+	replaced syncMap[string, []replacement]
+}
+
+// replacement is a container made to take the place of an existing one,
+// under a temporary name until the old one is gone.
+type replacement struct {
+	old   engine.Container
+	newID string
+	name  string // the final name, the old container's
 }
 
 // apply runs two walks at once: a create walk that makes every container
@@ -264,7 +272,7 @@ func (r *upRun) containerOf(service string) (string, error) {
 func (r *upRun) create(ctx context.Context, name string) error {
 	s := r.p.Services[name]
 	var ready []engine.Container
-	var replaced []ContainerAction
+	var replaced []replacement
 	for _, a := range r.plan.Services[name] {
 		switch a.Kind {
 		case ActKeep, ActStart:
@@ -295,11 +303,11 @@ func (r *upRun) create(ctx context.Context, name string) error {
 				return fmt.Errorf("creating container %s: %w", a.Name, err)
 			}
 			r.o.emit(KindContainer, a.Name, done, true, "")
-			c := engine.Container{ID: id, Name: in.name, Labels: spec.Labels, State: engine.StateCreated}
-			ready = append(ready, c)
+			// Known by its final name from here on: it is renamed before
+			// it starts, and engine calls use the id.
+			ready = append(ready, engine.Container{ID: id, Name: a.Name, Labels: spec.Labels, State: engine.StateCreated})
 			if a.Kind == ActRecreate {
-				a.Existing = &engine.Container{ID: a.Existing.ID, Name: a.Existing.Name, State: a.Existing.State}
-				replaced = append(replaced, ContainerAction{Kind: ActRecreate, Name: a.Name, Existing: a.Existing, Reason: id})
+				replaced = append(replaced, replacement{old: *a.Existing, newID: id, name: a.Name})
 			}
 		}
 	}
@@ -340,34 +348,27 @@ func (r *upRun) start(ctx context.Context, name string) error {
 		return err
 	}
 	replaced, _ := r.replaced.Load(name)
-	for _, a := range replaced {
-		if err := r.o.retire(ctx, *a.Existing, r.opts.Timeout); err != nil {
+	err := forEachOf(ctx, replaced, func(ctx context.Context, rep replacement) error {
+		if err := r.o.retire(ctx, rep.old, r.opts.Timeout); err != nil {
 			return err
 		}
-		if err := r.o.eng.RenameContainer(ctx, a.Reason, a.Name); err != nil {
-			return fmt.Errorf("renaming container %s: %w", a.Name, err)
+		if err := r.o.eng.RenameContainer(ctx, rep.newID, rep.name); err != nil {
+			return fmt.Errorf("renaming container %s: %w", rep.name, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if r.opts.NoStart {
 		return nil
 	}
 	cs, _ := r.services.Load(name)
-	eg, ectx := errgroup.WithContext(ctx)
-	for _, c := range cs {
-		eg.Go(func() error { return r.o.startOne(ectx, c, r.nameOf(c)) })
-	}
-	return eg.Wait()
+	return forEach(ctx, cs, r.o.startOne)
 }
 
-// nameOf is the final name of a container made or found in this run.
-func (r *upRun) nameOf(c engine.Container) string {
-	if i := strings.Index(c.Name, "_"); i == 12 && c.Labels[labels.Replace] != "" {
-		return c.Name[i+1:]
-	}
-	return c.Name
-}
-
-func (o *Orchestrator) startOne(ctx context.Context, c engine.Container, name string) error {
+func (o *Orchestrator) startOne(ctx context.Context, c engine.Container) error {
+	name := c.Name
 	if c.State == engine.StateRunning || c.State == engine.StateRestarting {
 		o.emit(KindContainer, name, Running, true, "")
 		return nil
@@ -422,14 +423,14 @@ func (r *upRun) waitDependencies(ctx context.Context, name string) error {
 		eg.Go(func() error {
 			cs, _ := r.services.Load(dep)
 			for _, c := range cs {
-				r.o.emit(KindContainer, r.nameOf(c), Waiting, false, "")
+				r.o.emit(KindContainer, c.Name, Waiting, false, "")
 				err := r.w.until(ctx, c.ID, check)
 				if err == nil {
 					status := Healthy
 					if cond.Condition == types.ServiceConditionCompletedSuccessfully {
 						status = Exited
 					}
-					r.o.emit(KindContainer, r.nameOf(c), status, true, "")
+					r.o.emit(KindContainer, c.Name, status, true, "")
 					continue
 				}
 				if ctx.Err() != nil {
@@ -439,7 +440,7 @@ func (r *upRun) waitDependencies(ctx context.Context, name string) error {
 					r.o.warn("optional dependency %q of service %q failed: %v", dep, name, err)
 					return nil
 				}
-				r.o.emit(KindContainer, r.nameOf(c), Error, true, err.Error())
+				r.o.emit(KindContainer, c.Name, Error, true, err.Error())
 				return fmt.Errorf("dependency failed to start: service %q depends on %q: %w", name, dep, err)
 			}
 			return nil
