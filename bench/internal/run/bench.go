@@ -112,7 +112,7 @@ func Bench(ctx context.Context, cfg Config) *Results {
 
 func cycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t Tool, run int) {
 	p := base
-	p.Name = projectName(base.Shape, t.Name, cfg.RunID)
+	p.Name = projectName(base.Shape, t.Name, fmt.Sprintf("%s%d", cfg.RunID, run+1))
 	dir := filepath.Join(cfg.WorkDir, p.Name)
 	tg := Target{Project: p.Name, Dir: dir, ComposeFile: filepath.Join(dir, "compose.yaml"), SpecFile: filepath.Join(dir, "spec.json")}
 	fail := func(format string, args ...any) {
