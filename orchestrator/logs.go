@@ -85,7 +85,9 @@ func (f *follower) run(ctx context.Context, project string) error {
 	if f.opts.Follow {
 		// Subscribe before listing so that a container starting in between
 		// is seen by one or the other (active[] keeps it from both).
-		evs, errs = f.o.eng.Events(ctx, engine.EventFilter{Type: "container", Labels: map[string]string{labels.Project: project}})
+		// Since a moment ago, as the engine may drop the events between
+		// answering and listening; a replayed start is deduplicated.
+		evs, errs = f.o.eng.Events(ctx, engine.EventFilter{Type: "container", Labels: map[string]string{labels.Project: project}, Since: time.Now().Add(-2 * time.Second)})
 	}
 	cs, err := f.o.eng.ListContainers(ctx, engine.Filter{Labels: map[string]string{labels.Project: project}})
 	if err != nil {

@@ -42,7 +42,14 @@ func (o *Orchestrator) watch(ctx context.Context, project string) *watcher {
 func (w *watcher) open() {
 	w.start.Do(func() {
 		ctx := w.ctx
-		evs, errs := w.eng.Events(ctx, engine.EventFilter{Type: "container", Labels: map[string]string{labels.Project: w.project}})
+		// The engine answers an events request before it has started
+		// listening; asking for events since a moment ago replays the
+		// ones that fall in that gap. Repeats only cause extra checks.
+		evs, errs := w.eng.Events(ctx, engine.EventFilter{
+			Type:   "container",
+			Labels: map[string]string{labels.Project: w.project},
+			Since:  time.Now().Add(-2 * time.Second),
+		})
 		go func() {
 			for {
 				select {
