@@ -6,10 +6,15 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 func main() {
+	// A command lives for well under a second and allocates mostly while
+	// loading the compose files: collecting less often saves CPU on that
+	// path at the cost of a few megabytes.
+	debug.SetGCPercent(400)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	interrupts := make(chan os.Signal, 2)
