@@ -30,18 +30,22 @@ func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []st
 	running := map[string]bool{}
 	exits := make(chan exitNote, 64)
 	printer.notify = func(container, service, text string) {
-		mu.Lock()
-		defer mu.Unlock()
 		var code int
 		if _, err := fmt.Sscanf(text, "exited with code %d", &code); err == nil {
+			mu.Lock()
 			delete(running, container)
+			mu.Unlock()
+			// Sent outside the lock: the loop below takes it too.
 			exits <- exitNote{container, service, code}
 			return
 		}
 		if text == "attached" {
+			mu.Lock()
 			running[container] = true
+			mu.Unlock()
 		}
 	}
+	jobs := oneShotDependencies(p)
 	display := a.progress(nil)
 	orc, err := a.orchestrator(ctx, display)
 	if err != nil {
@@ -116,7 +120,9 @@ func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []st
 			fmt.Fprintln(a.streams.Err, "Gracefully stopping... (press Ctrl+C again to force)")
 			return a.stopAttached(ctx, orc, p, opts, interrupts)
 		case e := <-exits:
-			abort := o.abortOnExit || (o.abortOnFailure && e.code != 0)
+			// A job others wait for is meant to end: its success is no
+			// reason to abort.
+			abort := (o.abortOnExit && !(jobs[e.service] && e.code == 0)) || (o.abortOnFailure && e.code != 0)
 			if abort {
 				code := e.code
 				fmt.Fprintf(a.streams.Out, "%s exited with code %d\nAborting on container exit...\n", e.container, e.code)
@@ -166,6 +172,20 @@ func (a *app) serviceExitCode(ctx context.Context, orc *orchestrator.Orchestrato
 		return 1
 	}
 	return d.ExitCode
+}
+
+// oneShotDependencies are the services another service waits for with
+// service_completed_successfully.
+func oneShotDependencies(p *types.Project) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range p.Services {
+		for dep, d := range s.DependsOn {
+			if d.Condition == types.ServiceConditionCompletedSuccessfully {
+				out[dep] = true
+			}
+		}
+	}
+	return out
 }
 
 // attachedServices are the services whose logs attached up shows.
