@@ -113,7 +113,7 @@ func (f *follower) run(ctx context.Context, project string) error {
 						continue
 					}
 					c := engine.Container{ID: e.ID, Name: e.Attributes["name"], Labels: e.Attributes}
-					if !f.wanted(c) {
+					if !f.wanted(c) || f.covered(e) {
 						continue
 					}
 					f.consumer.Status(c.Name, c.Labels[labels.Service], "attached")
@@ -134,6 +134,15 @@ func (f *follower) run(ctx context.Context, project string) error {
 		return nil
 	}
 	return err
+}
+
+// covered reports whether a start event (replayed from before the
+// subscription) is already covered by a reader that ended after it.
+func (f *follower) covered(e engine.Event) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.ended[e.ID]
+	return ok && !e.Time.After(t)
 }
 
 // start reads a container's log unless a reader is already on it. A
