@@ -42,6 +42,14 @@ func ServiceDeps(s types.ServiceConfig, exists func(string) bool) []string {
 		name, _, _ := strings.Cut(l, ":")
 		out = append(out, name)
 	}
+	return append(out, NamespaceDeps(s)...)
+}
+
+// NamespaceDeps are the services whose containers s's container refers to
+// by id, so they must exist before it is created: network_mode, ipc and
+// pid `service:x`, and volumes_from.
+func NamespaceDeps(s types.ServiceConfig) []string {
+	var out []string
 	for _, mode := range []string{s.NetworkMode, s.Ipc, s.Pid} {
 		if svc, ok := strings.CutPrefix(mode, "service:"); ok {
 			out = append(out, svc)

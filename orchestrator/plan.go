@@ -8,6 +8,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/composer/composer/engine"
+	"github.com/composer/composer/graph"
 	"github.com/composer/composer/labels"
 )
 
@@ -181,7 +182,7 @@ func recreateNamespaceUsers(p *types.Project, plan Plan) {
 		changed = false
 		for _, name := range p.ServiceNames() {
 			s := p.Services[name]
-			for _, dep := range namespaceDeps(s) {
+			for _, dep := range graph.NamespaceDeps(s) {
 				if !replaced(dep) {
 					continue
 				}
@@ -195,24 +196,6 @@ func recreateNamespaceUsers(p *types.Project, plan Plan) {
 			}
 		}
 	}
-}
-
-// namespaceDeps are the services whose containers s's container refers to
-// by id: network_mode, ipc and pid `service:x`, and volumes_from.
-func namespaceDeps(s types.ServiceConfig) []string {
-	var out []string
-	for _, mode := range []string{s.NetworkMode, s.Ipc, s.Pid} {
-		if svc, ok := strings.CutPrefix(mode, "service:"); ok {
-			out = append(out, svc)
-		}
-	}
-	for _, vf := range s.VolumesFrom {
-		if !strings.HasPrefix(vf, "container:") {
-			svc, _, _ := strings.Cut(vf, ":")
-			out = append(out, svc)
-		}
-	}
-	return out
 }
 
 // decide says what to do with an existing container that is kept.

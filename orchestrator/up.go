@@ -235,7 +235,7 @@ func (r *upRun) apply(ctx context.Context) error {
 	createDeps := map[string][]string{}
 	for _, name := range r.p.ServiceNames() {
 		r.created[name] = make(chan struct{})
-		for _, d := range namespaceDeps(r.p.Services[name]) {
+		for _, d := range graph.NamespaceDeps(r.p.Services[name]) {
 			if _, ok := r.p.Services[d]; ok {
 				createDeps[name] = append(createDeps[name], d)
 			}
