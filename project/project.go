@@ -168,20 +168,29 @@ func Load(ctx context.Context, o Options) (*types.Project, error) {
 	return p, nil
 }
 
-// Name resolves only the project's name, for commands such as down and ps
-// that can work from labels when there is no compose file.
+// Resolve loads the project when there is a compose file, and otherwise
+// takes its name from -p or COMPOSE_PROJECT_NAME, so that commands such as
+// down and ps work from labels alone. p is nil when there is no file.
+func Resolve(ctx context.Context, o Options) (name string, p *types.Project, err error) {
+	p, err = Load(ctx, o)
+	if err == nil {
+		return p.Name, p, nil
+	}
+	if errors.Is(err, ErrNoConfig) {
+		if o.Name != "" {
+			return o.Name, nil, ValidateName(o.Name)
+		}
+		if v, ok := o.Lookup("COMPOSE_PROJECT_NAME"); ok && v != "" {
+			return v, nil, ValidateName(v)
+		}
+	}
+	return "", nil, err
+}
+
+// Name is the project's name, as Resolve finds it.
 func Name(ctx context.Context, o Options) (string, error) {
-	if o.Name != "" {
-		return o.Name, ValidateName(o.Name)
-	}
-	if v, ok := o.Lookup("COMPOSE_PROJECT_NAME"); ok && v != "" {
-		return v, ValidateName(v)
-	}
-	p, err := Load(ctx, o)
-	if err != nil {
-		return "", err
-	}
-	return p.Name, nil
+	name, _, err := Resolve(ctx, o)
+	return name, err
 }
 
 // checkScale rejects a container_name on a service run more than once:

@@ -210,19 +210,7 @@ func (a *app) loadProject(ctx context.Context) (*types.Project, error) {
 // projectName resolves the project's name, from the file if there is one,
 // so that commands like down work with only -p and no compose file.
 func (a *app) projectName(ctx context.Context) (string, *types.Project, error) {
-	p, err := a.loadProject(ctx)
-	if err == nil {
-		return p.Name, p, nil
-	}
-	if errors.Is(err, project.ErrNoConfig) {
-		if a.global.projectName != "" {
-			return a.global.projectName, nil, project.ValidateName(a.global.projectName)
-		}
-		if v, ok := a.lookupEnv("COMPOSE_PROJECT_NAME"); ok && v != "" {
-			return v, nil, project.ValidateName(v)
-		}
-	}
-	return "", nil, err
+	return project.Resolve(ctx, a.projectOptions())
 }
 
 // engine connects to the Docker engine once per run.
