@@ -87,7 +87,7 @@ func (o *Orchestrator) Stop(ctx context.Context, t Target, timeout *time.Duratio
 		return err
 	}
 	return g.Walk(ctx, graph.WalkOptions{Reverse: true, Parallel: t.Parallel, Only: keys(byService)}, func(ctx context.Context, svc string) error {
-		return forEach(ctx, byService[svc], func(ctx context.Context, c engine.Container) error {
+		return forEachOf(ctx, byService[svc], func(ctx context.Context, c engine.Container) error {
 			return o.stopOne(ctx, c, timeout)
 		})
 	})
@@ -129,7 +129,7 @@ func (o *Orchestrator) Start(ctx context.Context, t Target, opts StartOptions) e
 		if err := o.waitLabelDeps(ctx, w, byService, svc); err != nil {
 			return err
 		}
-		return forEach(ctx, byService[svc], func(ctx context.Context, c engine.Container) error {
+		return forEachOf(ctx, byService[svc], func(ctx context.Context, c engine.Container) error {
 			return o.startOne(ctx, c)
 		})
 	})
@@ -184,7 +184,7 @@ func (o *Orchestrator) Restart(ctx context.Context, t Target, timeout *time.Dura
 		return err
 	}
 	return g.Walk(ctx, graph.WalkOptions{Parallel: t.Parallel, Only: keys(byService)}, func(ctx context.Context, svc string) error {
-		return forEach(ctx, byService[svc], func(ctx context.Context, c engine.Container) error {
+		return forEachOf(ctx, byService[svc], func(ctx context.Context, c engine.Container) error {
 			o.emit(KindContainer, c.Name, Restarting, false, "")
 			if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
 				o.emit(KindContainer, c.Name, Error, true, err.Error())
@@ -241,7 +241,7 @@ func (o *Orchestrator) Kill(ctx context.Context, t Target, signal string) error 
 	if len(running) == 0 {
 		return fmt.Errorf("no container to kill")
 	}
-	return forEach(ctx, running, func(ctx context.Context, c engine.Container) error {
+	return forEachOf(ctx, running, func(ctx context.Context, c engine.Container) error {
 		o.emit(KindContainer, c.Name, Killing, false, "")
 		if err := o.eng.KillContainer(ctx, c.ID, signal); err != nil {
 			o.emit(KindContainer, c.Name, Error, true, err.Error())
@@ -258,7 +258,7 @@ func (o *Orchestrator) Pause(ctx context.Context, t Target, unpause bool) error 
 	if err != nil {
 		return err
 	}
-	return forEach(ctx, cs, func(ctx context.Context, c engine.Container) error {
+	return forEachOf(ctx, cs, func(ctx context.Context, c engine.Container) error {
 		if unpause {
 			if c.State != engine.StatePaused {
 				return nil
@@ -321,13 +321,9 @@ func (o *Orchestrator) Remove(ctx context.Context, t Target, opts RemoveOptions)
 	if opts.Confirm != nil && !opts.Confirm(names) {
 		return nil
 	}
-	return forEach(ctx, stopped, func(ctx context.Context, c engine.Container) error {
+	return forEachOf(ctx, stopped, func(ctx context.Context, c engine.Container) error {
 		return o.removeOne(ctx, c, nil, opts.Volumes)
 	})
-}
-
-func forEach(ctx context.Context, cs []engine.Container, fn func(context.Context, engine.Container) error) error {
-	return forEachOf(ctx, cs, fn)
 }
 
 // forEachOf runs fn on every item concurrently; the first error cancels

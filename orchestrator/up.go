@@ -364,7 +364,7 @@ func (r *upRun) start(ctx context.Context, name string) error {
 		return nil
 	}
 	cs, _ := r.services.Load(name)
-	return forEach(ctx, cs, r.o.startOne)
+	return forEachOf(ctx, cs, r.o.startOne)
 }
 
 func (o *Orchestrator) startOne(ctx context.Context, c engine.Container) error {

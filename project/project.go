@@ -187,12 +187,6 @@ func Resolve(ctx context.Context, o Options) (name string, p *types.Project, err
 	return "", nil, err
 }
 
-// Name is the project's name, as Resolve finds it.
-func Name(ctx context.Context, o Options) (string, error) {
-	name, _, err := Resolve(ctx, o)
-	return name, err
-}
-
 // checkScale rejects a container_name on a service run more than once:
 // the engine would refuse the second container anyway, half way through.
 func checkScale(p *types.Project) error {

@@ -303,18 +303,18 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-func TestName(t *testing.T) {
+func TestResolveWithoutFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	// Without a compose file the name still comes from -p or the variable.
-	if got, err := Name(context.Background(), Options{WorkingDir: dir, Name: "given", Env: []string{}}); err != nil || got != "given" {
-		t.Errorf("Name(-p given) = %q, %v", got, err)
+	if got, p, err := Resolve(context.Background(), Options{WorkingDir: dir, Name: "given", Env: []string{}}); err != nil || got != "given" || p != nil {
+		t.Errorf("Resolve(-p given) = %q, %v", got, err)
 	}
-	if got, err := Name(context.Background(), Options{WorkingDir: dir, Env: []string{"COMPOSE_PROJECT_NAME=env"}}); err != nil || got != "env" {
-		t.Errorf("Name(COMPOSE_PROJECT_NAME=env) = %q, %v", got, err)
+	if got, _, err := Resolve(context.Background(), Options{WorkingDir: dir, Env: []string{"COMPOSE_PROJECT_NAME=env"}}); err != nil || got != "env" {
+		t.Errorf("Resolve(COMPOSE_PROJECT_NAME=env) = %q, %v", got, err)
 	}
-	if _, err := Name(context.Background(), Options{WorkingDir: dir, Name: "UPPER", Env: []string{}}); err == nil {
-		t.Error("Name accepted an invalid explicit name")
+	if _, _, err := Resolve(context.Background(), Options{WorkingDir: dir, Name: "UPPER", Env: []string{}}); err == nil {
+		t.Error("Resolve accepted an invalid explicit name")
 	}
 }
 
