@@ -461,9 +461,19 @@ func TestContainerLifecycle(t *testing.T) {
 		t.Errorf("removing a network in use: err = %v, want ErrConflict", err)
 	}
 
+	// The program writes its lines just after it starts: read until they
+	// are there, or give up after a while.
 	var stdout, stderr bytes.Buffer
-	if err := e.ContainerLogs(ctx, id, engine.LogOptions{}, &stdout, &stderr); err != nil {
-		t.Fatal(err)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		stdout.Reset()
+		stderr.Reset()
+		if err := e.ContainerLogs(ctx, id, engine.LogOptions{}, &stdout, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		if (stdout.Len() > 0 && stderr.Len() > 0) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if stdout.String() != "hello\n" || stderr.String() != "oops\n" {
 		t.Errorf("logs: stdout %q stderr %q", stdout.String(), stderr.String())
