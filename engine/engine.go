@@ -2,6 +2,14 @@
 // needs, in composer's own types. The orchestrator depends only on this
 // package; engine/docker implements it over the Docker Engine API and
 // engine/fake implements it in memory for unit tests.
+//
+// The view is split in two. Core is what every operation needs: managing
+// containers, networks, volumes and images and watching the engine's
+// events. Interactive is the terminal part (exec, attach, top, resizing a
+// TTY) that only exec, run, attach and top use. Keeping it apart lets a
+// backend that has no interactive access to containers, such as a Swarm
+// backend later, implement Core alone. Engine is both, what the
+// orchestrator and the commands are given today.
 package engine
 
 import (
@@ -12,7 +20,9 @@ import (
 )
 
 // Sentinel errors every implementation maps its failures to, so callers can
-// decide with errors.Is without knowing the engine.
+// decide with errors.Is without knowing the engine. Implementations return
+// the engine's own message wrapped with a sentinel and add no words saying
+// which operation failed: the caller knows that and says it once.
 var (
 	// ErrNotFound: the named container, network, volume or image does not exist.
 	ErrNotFound = errors.New("not found")
@@ -21,16 +31,23 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// Engine is everything composer asks of a container engine, grouped by role.
+// Engine is everything composer asks of a container engine.
 type Engine interface {
+	Core
+	Interactive
+}
+
+// Core is what every operation needs, grouped by role. Each method maps to
+// about one engine call.
+type Core interface {
 	Containers
 	Networks
 	Volumes
 	Images
-	System
+	Events
 }
 
-// Containers manages containers. Each method maps to one engine call.
+// Containers manages containers.
 type Containers interface {
 	// ListContainers returns the containers carrying every label in filter
 	// (a value of "" matches any value), running or not.
@@ -38,7 +55,8 @@ type Containers interface {
 	// InspectContainer returns the full state of one container by id or name.
 	InspectContainer(ctx context.Context, id string) (ContainerDetails, error)
 	// CreateContainer creates a container and returns its id. It is attached
-	// to every network in spec.Networks.
+	// to every network in spec.Networks before it can start; a create that
+	// fails leaves no container behind.
 	CreateContainer(ctx context.Context, spec ContainerSpec) (string, error)
 	StartContainer(ctx context.Context, id string) error
 	// StopContainer sends the stop signal and kills after timeout; nil means
@@ -55,28 +73,17 @@ type Containers interface {
 	// apart) until the log ends or, with Follow, until ctx is done or the
 	// container stops.
 	ContainerLogs(ctx context.Context, id string, opts LogOptions, stdout, stderr io.Writer) error
-	// Exec runs a command in a running container and returns its exit code.
-	Exec(ctx context.Context, id string, spec ExecSpec, streams Streams) (int, error)
-	// Attach connects streams to a created container's main process; it
-	// returns once attached, and the returned function waits for the
-	// streams to end.
-	Attach(ctx context.Context, id string, streams Streams, tty bool) (wait func() error, err error)
-	// Top lists the processes of a running container.
-	Top(ctx context.Context, id string) (Processes, error)
-	// ResizeTTY tells the engine the size of the terminal attached to a
-	// container (exec id when exec is true).
-	ResizeTTY(ctx context.Context, id string, height, width uint, exec bool) error
 }
 
-// Networks manages networks.
+// Networks manages networks. A container joins its networks when it is
+// created (CreateContainer attaches all of spec.Networks), so there is no
+// call to connect one later.
 type Networks interface {
 	ListNetworks(ctx context.Context, filter Filter) ([]Network, error)
 	// InspectNetwork finds a network by name or id.
 	InspectNetwork(ctx context.Context, name string) (Network, error)
 	CreateNetwork(ctx context.Context, spec NetworkSpec) (string, error)
 	RemoveNetwork(ctx context.Context, id string) error
-	// ConnectNetwork attaches a created or running container to a network.
-	ConnectNetwork(ctx context.Context, network, container string, ep EndpointSpec) error
 }
 
 // Volumes manages volumes.
@@ -91,7 +98,6 @@ type Volumes interface {
 type Images interface {
 	// InspectImage finds an image by reference or id.
 	InspectImage(ctx context.Context, ref string) (Image, error)
-	ListImages(ctx context.Context) ([]Image, error)
 	// PullImage pulls ref, reporting progress lines to progress (may be nil).
 	PullImage(ctx context.Context, ref string, platform string, progress func(ProgressLine)) error
 	// BuildImage builds an image from a tar of the build context.
@@ -99,13 +105,27 @@ type Images interface {
 	RemoveImage(ctx context.Context, ref string, force bool) error
 }
 
-// System covers engine-wide calls.
-type System interface {
+// Events watches the engine.
+type Events interface {
 	// Events streams engine events matching filter until ctx is done. The
 	// error channel receives at most one error and is then closed.
 	Events(ctx context.Context, filter EventFilter) (<-chan Event, <-chan error)
-	// Info describes the engine: its API version, name and OS.
-	Info(ctx context.Context) (Info, error)
+}
+
+// Interactive connects a terminal or a program to processes in running
+// containers. Only exec, run, attach and top need it.
+type Interactive interface {
+	// Exec runs a command in a running container and returns its exit code.
+	Exec(ctx context.Context, id string, spec ExecSpec, streams Streams) (int, error)
+	// Attach connects streams to a created container's main process; it
+	// returns once attached, and the returned function waits for the
+	// streams to end.
+	Attach(ctx context.Context, id string, streams Streams, tty bool) (wait func() error, err error)
+	// Top lists the processes of a running container.
+	Top(ctx context.Context, id string) (Processes, error)
+	// ResizeTTY tells the engine the size of the terminal attached to a
+	// container (exec id when exec is true).
+	ResizeTTY(ctx context.Context, id string, height, width uint, exec bool) error
 }
 
 // Filter selects resources by label. A label with an empty value matches
@@ -504,7 +524,8 @@ type Event struct {
 	Time       time.Time
 }
 
-// Info describes the engine.
+// Info describes the engine. It is not part of Engine: only a command that
+// shows versions asks for it, of an adapter it holds concretely.
 type Info struct {
 	APIVersion    string
 	ServerVersion string

@@ -220,3 +220,36 @@ func TestWalkOnly(t *testing.T) {
 		t.Fatalf("err=%v seen=%v", err, seen)
 	}
 }
+
+func TestServiceReferences(t *testing.T) {
+	t.Parallel()
+	refs := []struct {
+		mode    string
+		service string
+		ok      bool
+	}{
+		{"service:db", "db", true},
+		{"container:abc", "", false},
+		{"host", "", false},
+		{"", "", false},
+	}
+	for _, tt := range refs {
+		if svc, ok := ServiceRef(tt.mode); svc != tt.service || ok != tt.ok {
+			t.Errorf("ServiceRef(%q) = %q, %t; want %q, %t", tt.mode, svc, ok, tt.service, tt.ok)
+		}
+	}
+	froms := []struct {
+		entry, service, mode string
+		ok                   bool
+	}{
+		{"db", "db", "", true},
+		{"db:ro", "db", "ro", true},
+		{"container:abc", "", "", false},
+		{"container:abc:ro", "", "", false},
+	}
+	for _, tt := range froms {
+		if svc, mode, ok := VolumesFromService(tt.entry); svc != tt.service || mode != tt.mode || ok != tt.ok {
+			t.Errorf("VolumesFromService(%q) = %q, %q, %t; want %q, %q, %t", tt.entry, svc, mode, ok, tt.service, tt.mode, tt.ok)
+		}
+	}
+}

@@ -51,16 +51,36 @@ func ServiceDeps(s types.ServiceConfig, exists func(string) bool) []string {
 func NamespaceDeps(s types.ServiceConfig) []string {
 	var out []string
 	for _, mode := range []string{s.NetworkMode, s.Ipc, s.Pid} {
-		if svc, ok := strings.CutPrefix(mode, "service:"); ok {
+		if svc, ok := ServiceRef(mode); ok {
 			out = append(out, svc)
 		}
 	}
 	for _, vf := range s.VolumesFrom {
-		if strings.HasPrefix(vf, "container:") {
-			continue
+		if svc, _, ok := VolumesFromService(vf); ok {
+			out = append(out, svc)
 		}
-		name, _, _ := strings.Cut(vf, ":")
-		out = append(out, name)
 	}
 	return out
+}
+
+// ServiceRef returns the service a network_mode, ipc or pid value of the
+// form `service:x` names. It is the one place that reads that syntax, so
+// that the graph and the container spec cannot disagree on it.
+func ServiceRef(mode string) (service string, ok bool) {
+	service, ok = strings.CutPrefix(mode, "service:")
+	if !ok {
+		return "", false
+	}
+	return service, true
+}
+
+// VolumesFromService splits a volumes_from entry naming a service
+// (`svc` or `svc:ro`) into the service and the access mode; ok is false
+// for a `container:x` entry, which names no service.
+func VolumesFromService(entry string) (service, mode string, ok bool) {
+	if strings.HasPrefix(entry, "container:") {
+		return "", "", false
+	}
+	service, mode, _ = strings.Cut(entry, ":")
+	return service, mode, true
 }

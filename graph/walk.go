@@ -29,18 +29,7 @@ type WalkOptions struct {
 // limits work but can never leave a ready node waiting on a slot held by a
 // node that is itself waiting.
 func (g *Graph) Walk(ctx context.Context, opts WalkOptions, visit func(ctx context.Context, node string) error) error {
-	in := map[string]bool{}
-	if opts.Only == nil {
-		for _, n := range g.nodes {
-			in[n] = true
-		}
-	} else {
-		for _, n := range opts.Only {
-			if g.Has(n) {
-				in[n] = true
-			}
-		}
-	}
+	in := g.walked(opts.Only)
 	before, after := g.deps, g.dependents
 	if opts.Reverse {
 		before, after = after, before
@@ -110,4 +99,22 @@ func (g *Graph) Walk(ctx context.Context, opts WalkOptions, visit func(ctx conte
 		launch(r)
 	}
 	return eg.Wait()
+}
+
+// walked is the set of nodes a walk restricted to only visits: every node
+// when only is nil, else those of only that are in the graph.
+func (g *Graph) walked(only []string) map[string]bool {
+	in := map[string]bool{}
+	if only == nil {
+		for _, n := range g.nodes {
+			in[n] = true
+		}
+		return in
+	}
+	for _, n := range only {
+		if g.Has(n) {
+			in[n] = true
+		}
+	}
+	return in
 }

@@ -20,10 +20,12 @@ import (
 
 // BuildOptions tune composer build.
 type BuildOptions struct {
-	NoCache  bool
-	Pull     bool
-	Args     map[string]string // --build-arg, over the file's args
-	Parallel int
+	// NoCache builds without the engine's build cache.
+	NoCache bool
+	// Pull always pulls the base images.
+	Pull bool
+	// Args are --build-arg values, over the file's args.
+	Args map[string]string
 }
 
 // Build builds the images of the named services (all with a build section

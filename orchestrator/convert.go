@@ -11,6 +11,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/composer/composer/engine"
+	"github.com/composer/composer/graph"
 	"github.com/composer/composer/labels"
 )
 
@@ -87,32 +88,9 @@ func containerSpec(in specInput) (engine.ContainerSpec, error) {
 		spec.LogDriver = s.Logging.Driver
 		spec.LogOpts = map[string]string(s.Logging.Options)
 	}
-	for name, u := range s.Ulimits {
-		soft, hard := int64(u.Soft), int64(u.Hard)
-		if u.Single != 0 {
-			soft, hard = int64(u.Single), int64(u.Single)
-		}
-		spec.Ulimits = append(spec.Ulimits, engine.Ulimit{Name: name, Soft: soft, Hard: hard})
-	}
-	sort.Slice(spec.Ulimits, func(i, j int) bool { return spec.Ulimits[i].Name < spec.Ulimits[j].Name })
-	for _, d := range s.Devices {
-		perms := d.Permissions
-		if perms == "" {
-			perms = "rwm"
-		}
-		target := d.Target
-		if target == "" {
-			target = d.Source
-		}
-		spec.Devices = append(spec.Devices, engine.Device{PathOnHost: d.Source, PathInContainer: target, CgroupPermissions: perms})
-	}
-	if len(s.Tmpfs) > 0 {
-		spec.Tmpfs = map[string]string{}
-		for _, t := range s.Tmpfs {
-			target, opts, _ := strings.Cut(t, ":")
-			spec.Tmpfs[target] = opts
-		}
-	}
+	spec.Ulimits = ulimits(s)
+	spec.Devices = devices(s)
+	spec.Tmpfs = tmpfs(s)
 	spec.ExposedPorts, spec.Ports = ports(s)
 
 	var err error
@@ -129,6 +107,51 @@ func containerSpec(in specInput) (engine.ContainerSpec, error) {
 		}
 	}
 	return spec, nil
+}
+
+// ulimits lists the service's limits, sorted by name.
+func ulimits(s types.ServiceConfig) []engine.Ulimit {
+	var out []engine.Ulimit
+	for name, u := range s.Ulimits {
+		soft, hard := int64(u.Soft), int64(u.Hard)
+		if u.Single != 0 {
+			soft, hard = int64(u.Single), int64(u.Single)
+		}
+		out = append(out, engine.Ulimit{Name: name, Soft: soft, Hard: hard})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// devices maps the service's devices, with docker's defaults for a
+// missing target (the source) and permissions (rwm).
+func devices(s types.ServiceConfig) []engine.Device {
+	var out []engine.Device
+	for _, d := range s.Devices {
+		perms := d.Permissions
+		if perms == "" {
+			perms = "rwm"
+		}
+		target := d.Target
+		if target == "" {
+			target = d.Source
+		}
+		out = append(out, engine.Device{PathOnHost: d.Source, PathInContainer: target, CgroupPermissions: perms})
+	}
+	return out
+}
+
+// tmpfs maps each tmpfs target to its mount options; nil when none.
+func tmpfs(s types.ServiceConfig) map[string]string {
+	if len(s.Tmpfs) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, t := range s.Tmpfs {
+		target, opts, _ := strings.Cut(t, ":")
+		out[target] = opts
+	}
+	return out
 }
 
 // imageName is the image a service runs: its image, or the name docker
@@ -170,12 +193,11 @@ func containerLabels(in specInput) map[string]string {
 // "service:condition:restart", so that down can order containers without
 // a compose file.
 func dependsOnLabel(s types.ServiceConfig) string {
-	deps := make([]string, 0, len(s.DependsOn))
+	deps := make([]labels.Dependency, 0, len(s.DependsOn))
 	for name, d := range s.DependsOn {
-		deps = append(deps, fmt.Sprintf("%s:%s:%t", name, d.Condition, d.Restart))
+		deps = append(deps, labels.Dependency{Service: name, Condition: d.Condition, Restart: d.Restart})
 	}
-	sort.Strings(deps)
-	return strings.Join(deps, ",")
+	return labels.EncodeDependsOn(deps)
 }
 
 func environment(env types.MappingWithEquals) []string {
@@ -412,15 +434,18 @@ func mounts(p *types.Project, s types.ServiceConfig, inherit *engine.Container) 
 // namespaces resolves network_mode, ipc, pid and volumes_from, which may
 // point at another service's container.
 func namespaces(spec *engine.ContainerSpec, s types.ServiceConfig, containerOf func(string) (string, error)) error {
-	resolve := func(mode string) (string, error) {
-		svc, ok := strings.CutPrefix(mode, "service:")
-		if !ok {
-			return mode, nil
-		}
+	containerID := func(svc string) (string, error) {
 		if containerOf == nil {
 			return "", fmt.Errorf("service %q: no container for service %q", s.Name, svc)
 		}
-		id, err := containerOf(svc)
+		return containerOf(svc)
+	}
+	resolve := func(mode string) (string, error) {
+		svc, ok := graph.ServiceRef(mode)
+		if !ok {
+			return mode, nil
+		}
+		id, err := containerID(svc)
 		if err != nil {
 			return "", err
 		}
@@ -437,16 +462,15 @@ func namespaces(spec *engine.ContainerSpec, s types.ServiceConfig, containerOf f
 		return err
 	}
 	for _, vf := range s.VolumesFrom {
-		if c, ok := strings.CutPrefix(vf, "container:"); ok {
-			spec.VolumesFrom = append(spec.VolumesFrom, c)
+		svc, mode, ok := graph.VolumesFromService(vf)
+		if !ok {
+			spec.VolumesFrom = append(spec.VolumesFrom, strings.TrimPrefix(vf, "container:"))
 			continue
 		}
-		svc, mode, _ := strings.Cut(vf, ":")
-		id, err := resolve("service:" + svc)
+		id, err := containerID(svc)
 		if err != nil {
 			return err
 		}
-		id = strings.TrimPrefix(id, "container:")
 		if mode != "" {
 			id += ":" + mode
 		}

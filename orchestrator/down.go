@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,115 +31,126 @@ type DownOptions struct {
 	// RemoveImages is "", "local" (images built for the project without a
 	// custom name) or "all".
 	RemoveImages string
-	// Parallel bounds concurrent engine operations; 0 means no bound.
-	Parallel int
 }
 
-// Down stops and removes a project's containers in reverse dependency
-// order, then its networks, and with Volumes its volumes. Only resources
-// labelled with the project are touched. p may be nil: everything then
-// comes from the labels.
-func (o *Orchestrator) Down(ctx context.Context, name string, p *types.Project, opts DownOptions) error {
-	st, err := o.Observe(ctx, name)
-	if err != nil {
-		return err
+// DownPlan is what down will do. It is a value: computing it touches no
+// engine.
+type DownPlan struct {
+	// Containers maps each service to the containers removed, by number.
+	Containers map[string][]engine.Container
+	// Order is the graph of those services from their depends_on labels;
+	// removal walks it in reverse, dependents first.
+	Order *graph.Graph
+	// AnonymousVolumes removes the containers' anonymous volumes with them.
+	AnonymousVolumes bool
+	// Inherited are anonymous volumes that recreated containers took over
+	// from the containers they replaced. The engine treats a volume
+	// mounted by name as named, so removing the container with its
+	// volumes leaves them behind: they are removed by name afterwards.
+	Inherited []string
+	// Orphans are containers of services the project no longer defines,
+	// kept (and reported) because orphans were not asked to go.
+	Orphans  []engine.Container
+	Networks []engine.Network
+	Volumes  []engine.Volume
+	// Images are the image references removed.
+	Images []string
+}
+
+// String renders the plan, one line per decision, containers in removal
+// order.
+func (p DownPlan) String() string {
+	var b strings.Builder
+	services := p.Order.Order()
+	slices.Reverse(services)
+	for _, svc := range services {
+		for _, c := range p.Containers[svc] {
+			fmt.Fprintf(&b, "container %s: remove", c.Name)
+			if p.AnonymousVolumes {
+				b.WriteString(" (with anonymous volumes)")
+			}
+			b.WriteString("\n")
+		}
 	}
+	for _, c := range p.Orphans {
+		fmt.Fprintf(&b, "orphan %s: keep\n", c.Name)
+	}
+	for _, v := range p.Inherited {
+		fmt.Fprintf(&b, "volume %s: remove (inherited anonymous volume)\n", v)
+	}
+	for _, n := range p.Networks {
+		fmt.Fprintf(&b, "network %s: remove\n", n.Name)
+	}
+	for _, v := range p.Volumes {
+		fmt.Fprintf(&b, "volume %s: remove\n", v.Name)
+	}
+	for _, img := range p.Images {
+		fmt.Fprintf(&b, "image %s: remove\n", img)
+	}
+	return b.String()
+}
+
+// PlanDown decides what down removes of project name, given what the
+// engine holds. p may be nil: everything then comes from the labels, and
+// there are no orphans since there is no file to compare with. External
+// networks and volumes are never removed, and volumes only with Volumes.
+func PlanDown(name string, p *types.Project, st State, opts DownOptions) DownPlan {
+	plan := DownPlan{AnonymousVolumes: opts.Volumes}
 	containers := st.Containers
 	if p != nil && !opts.RemoveOrphans {
-		orphaned := map[string]bool{}
-		for _, c := range orphans(p, st) {
-			orphaned[c.ID] = true
-		}
-		if len(orphaned) > 0 {
-			var keep []engine.Container
-			var names []string
-			for _, c := range containers {
-				if orphaned[c.ID] {
-					names = append(names, c.Name)
-				} else {
-					keep = append(keep, c)
-				}
-			}
-			containers = keep
-			o.warn("Found orphan containers (%s) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.", strings.Join(names, ", "))
-		}
+		plan.Orphans = orphans(p, st)
+		containers = without(containers, plan.Orphans)
 	}
-	if err := o.removeInOrder(ctx, containers, opts.Timeout, opts.Volumes, opts.Parallel); err != nil {
-		return err
-	}
+	plan.Order, plan.Containers = labelGraph(containers)
 	if opts.Volumes {
-		o.removeInherited(ctx, containers)
+		plan.Inherited = inheritedVolumes(containers)
 	}
-	var errs []error
-	eg, ectx := errgroup.WithContext(ctx)
 	for _, n := range st.Networks {
-		eg.Go(func() error {
-			o.emit(KindNetwork, n.Name, Removing, false, "")
-			err := o.eng.RemoveNetwork(ectx, n.ID)
-			switch {
-			case err == nil || errors.Is(err, engine.ErrNotFound):
-				o.emit(KindNetwork, n.Name, Removed, true, "")
-			case errors.Is(err, engine.ErrConflict):
-				// Still in use (an orphan kept, or a container of another
-				// project): leave it and say so rather than fail the down.
-				o.emit(KindNetwork, n.Name, Warning, true, "still in use, not removed")
-			default:
-				o.emit(KindNetwork, n.Name, Error, true, err.Error())
-				return fmt.Errorf("removing network %s: %w", n.Name, err)
-			}
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
-		errs = append(errs, err)
+		if p == nil || !isExternalNetwork(p, n.Name) {
+			plan.Networks = append(plan.Networks, n)
+		}
 	}
 	if opts.Volumes {
-		eg, ectx := errgroup.WithContext(ctx)
 		for _, v := range st.Volumes {
-			if p != nil && isExternalVolume(p, v.Name) {
-				continue
+			if p == nil || !isExternalVolume(p, v.Name) {
+				plan.Volumes = append(plan.Volumes, v)
 			}
-			eg.Go(func() error {
-				o.emit(KindVolume, v.Name, Removing, false, "")
-				if err := o.eng.RemoveVolume(ectx, v.Name, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
-					o.emit(KindVolume, v.Name, Error, true, err.Error())
-					return fmt.Errorf("removing volume %s: %w", v.Name, err)
-				}
-				o.emit(KindVolume, v.Name, Removed, true, "")
-				return nil
-			})
-		}
-		if err := eg.Wait(); err != nil {
-			errs = append(errs, err)
 		}
 	}
-	if opts.RemoveImages != "" && p != nil {
-		if err := o.removeImages(ctx, p, opts.RemoveImages); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	plan.Images = imagesToRemove(name, p, st.Containers, opts.RemoveImages)
+	return plan
 }
 
-// removeInherited removes the anonymous volumes that recreated containers
-// took over from the containers they replaced. The engine treats a volume
-// mounted by name as named, so removing the container with its volumes
-// leaves them behind.
-func (o *Orchestrator) removeInherited(ctx context.Context, cs []engine.Container) {
+// without returns cs minus the containers in drop.
+func without(cs, drop []engine.Container) []engine.Container {
+	dropped := map[string]bool{}
+	for _, c := range drop {
+		dropped[c.ID] = true
+	}
+	var out []engine.Container
+	for _, c := range cs {
+		if !dropped[c.ID] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// inheritedVolumes lists the anonymous volumes mounted by containers that
+// replaced others in a recreate: they took them over from the old ones.
+func inheritedVolumes(cs []engine.Container) []string {
+	var out []string
 	for _, c := range cs {
 		if c.Labels[labels.Replace] == "" {
 			continue
 		}
 		for _, m := range c.Mounts {
-			if m.Type != "volume" || !anonymousName.MatchString(m.Name) {
-				continue
-			}
-			err := o.eng.RemoveVolume(ctx, m.Name, false)
-			if err != nil && !errors.Is(err, engine.ErrNotFound) {
-				o.emit(KindVolume, m.Name, Warning, true, "not removed: "+err.Error())
+			if m.Type == "volume" && anonymousName.MatchString(m.Name) && !slices.Contains(out, m.Name) {
+				out = append(out, m.Name)
 			}
 		}
 	}
+	return out
 }
 
 // anonymousName matches the names the engine gives anonymous volumes.
@@ -153,14 +165,138 @@ func isExternalVolume(p *types.Project, name string) bool {
 	return false
 }
 
-// removeInOrder removes containers service by service, dependents before
-// their dependencies, using the depends_on label each container carries
-// so that no compose file is needed.
-func (o *Orchestrator) removeInOrder(ctx context.Context, cs []engine.Container, timeout *time.Duration, volumes bool, parallel int) error {
-	g, byService := labelGraph(cs)
-	return g.Walk(ctx, graph.WalkOptions{Reverse: true, Parallel: parallel}, func(ctx context.Context, svc string) error {
-		return o.removeContainers(ctx, byService[svc], timeout, volumes)
+func isExternalNetwork(p *types.Project, name string) bool {
+	for _, n := range p.Networks {
+		if n.Name == name && bool(n.External) {
+			return true
+		}
+	}
+	return false
+}
+
+// imagesToRemove lists the images --rmi removes: with "all" every image the
+// services run, with "local" only those built for the project without a
+// custom name. Without a project they come from the containers: the image
+// each was created from, a local one being named after project and service.
+func imagesToRemove(name string, p *types.Project, cs []engine.Container, which string) []string {
+	if which == "" {
+		return nil
+	}
+	var out []string
+	add := func(ref string, local bool) {
+		if ref != "" && (which != "local" || local) && !slices.Contains(out, ref) {
+			out = append(out, ref)
+		}
+	}
+	if p != nil {
+		for _, svc := range p.ServiceNames() {
+			s := p.Services[svc]
+			add(imageName(p, s), s.Image == "")
+		}
+		return out
+	}
+	for _, c := range cs {
+		add(c.Image, c.Image == name+"-"+c.Labels[labels.Service])
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Down stops and removes a project's containers in reverse dependency
+// order, then its networks, and with Volumes its volumes. Only resources
+// labelled with the project are touched. p may be nil: everything then
+// comes from the labels.
+func (o *Orchestrator) Down(ctx context.Context, name string, p *types.Project, opts DownOptions) error {
+	st, err := o.Observe(ctx, name)
+	if err != nil {
+		return err
+	}
+	return o.applyDown(ctx, PlanDown(name, p, st, opts), opts.Timeout)
+}
+
+// applyDown carries out a down plan. Containers must be gone before their
+// networks and volumes can go; once they are, a failure to remove one
+// resource does not stop the others.
+func (o *Orchestrator) applyDown(ctx context.Context, plan DownPlan, timeout *time.Duration) error {
+	o.warnOrphans(plan.Orphans)
+	err := plan.Order.Walk(ctx, graph.WalkOptions{Reverse: true}, func(ctx context.Context, svc string) error {
+		return o.removeContainers(ctx, plan.Containers[svc], timeout, plan.AnonymousVolumes)
 	})
+	if err != nil {
+		return err
+	}
+	o.removeInherited(ctx, plan.Inherited)
+	return errors.Join(
+		o.removeNetworks(ctx, plan.Networks),
+		o.removeVolumes(ctx, plan.Volumes),
+		o.removeImages(ctx, plan.Images),
+	)
+}
+
+// removeInherited removes volumes by name, warning about those that stay:
+// they are a leftover, not a reason to fail the down.
+func (o *Orchestrator) removeInherited(ctx context.Context, names []string) {
+	for _, name := range names {
+		err := o.eng.RemoveVolume(ctx, name, false)
+		if err != nil && !errors.Is(err, engine.ErrNotFound) {
+			o.emit(KindVolume, name, Warning, true, "not removed: "+err.Error())
+		}
+	}
+}
+
+func (o *Orchestrator) removeNetworks(ctx context.Context, networks []engine.Network) error {
+	eg, ctx := errgroup.WithContext(ctx)
+	for _, n := range networks {
+		eg.Go(func() error {
+			o.emit(KindNetwork, n.Name, Removing, false, "")
+			err := o.eng.RemoveNetwork(ctx, n.ID)
+			switch {
+			case err == nil || errors.Is(err, engine.ErrNotFound):
+				o.emit(KindNetwork, n.Name, Removed, true, "")
+			case errors.Is(err, engine.ErrConflict):
+				// Still in use (an orphan kept, or a container of another
+				// project): leave it and say so rather than fail the down.
+				o.emit(KindNetwork, n.Name, Warning, true, "still in use, not removed")
+			default:
+				o.emit(KindNetwork, n.Name, Error, true, err.Error())
+				return fmt.Errorf("removing network %s: %w", n.Name, err)
+			}
+			return nil
+		})
+	}
+	return eg.Wait()
+}
+
+func (o *Orchestrator) removeVolumes(ctx context.Context, volumes []engine.Volume) error {
+	eg, ctx := errgroup.WithContext(ctx)
+	for _, v := range volumes {
+		eg.Go(func() error {
+			o.emit(KindVolume, v.Name, Removing, false, "")
+			if err := o.eng.RemoveVolume(ctx, v.Name, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
+				o.emit(KindVolume, v.Name, Error, true, err.Error())
+				return fmt.Errorf("removing volume %s: %w", v.Name, err)
+			}
+			o.emit(KindVolume, v.Name, Removed, true, "")
+			return nil
+		})
+	}
+	return eg.Wait()
+}
+
+// removeImages removes images one after the other, going on after a
+// failure: each image is independent of the others.
+func (o *Orchestrator) removeImages(ctx context.Context, refs []string) error {
+	var errs []error
+	for _, ref := range refs {
+		o.emit(KindImage, ref, Removing, false, "")
+		if err := o.eng.RemoveImage(ctx, ref, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			o.emit(KindImage, ref, Error, true, err.Error())
+			errs = append(errs, fmt.Errorf("removing image %s: %w", ref, err))
+			continue
+		}
+		o.emit(KindImage, ref, Removed, true, "")
+	}
+	return errors.Join(errs...)
 }
 
 // labelGraph rebuilds the service graph from containers' labels. Edges to
@@ -177,10 +313,9 @@ func labelGraph(cs []engine.Container) (*graph.Graph, map[string][]engine.Contai
 	for svc, list := range byService {
 		nodes = append(nodes, svc)
 		for _, c := range list {
-			for _, d := range strings.Split(c.Labels[labels.DependsOn], ",") {
-				dep, _, _ := strings.Cut(d, ":")
-				if _, ok := byService[dep]; ok && dep != svc {
-					deps[svc] = append(deps[svc], dep)
+			for _, d := range labels.DecodeDependsOn(c.Labels[labels.DependsOn]) {
+				if _, ok := byService[d.Service]; ok && d.Service != svc {
+					deps[svc] = append(deps[svc], d.Service)
 				}
 			}
 		}
@@ -190,25 +325,4 @@ func labelGraph(cs []engine.Container) (*graph.Graph, map[string][]engine.Contai
 		g, _ = graph.New(nodes, nil)
 	}
 	return g, byService
-}
-
-func (o *Orchestrator) removeImages(ctx context.Context, p *types.Project, which string) error {
-	var errs []error
-	seen := map[string]bool{}
-	for _, name := range p.ServiceNames() {
-		s := p.Services[name]
-		ref := imageName(p, s)
-		if seen[ref] || (which == "local" && s.Image != "") {
-			continue
-		}
-		seen[ref] = true
-		o.emit(KindImage, ref, Removing, false, "")
-		if err := o.eng.RemoveImage(ctx, ref, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
-			o.emit(KindImage, ref, Error, true, err.Error())
-			errs = append(errs, fmt.Errorf("removing image %s: %w", ref, err))
-			continue
-		}
-		o.emit(KindImage, ref, Removed, true, "")
-	}
-	return errors.Join(errs...)
 }

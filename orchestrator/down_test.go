@@ -194,3 +194,219 @@ func TestDownOrphans(t *testing.T) {
 		t.Errorf("containers left after RemoveOrphans: %v", names(left))
 	}
 }
+
+const planDownYAML = `
+services:
+  db:
+    image: postgres
+    volumes: [data:/var/lib/postgresql/data, shared:/shared]
+  api:
+    build: .
+    depends_on: [db]
+  web:
+    image: nginx
+    depends_on:
+      api: {condition: service_started}
+volumes:
+  data: {}
+  shared: {external: true}
+`
+
+// downState is what an up of planDownYAML leaves in project p: one
+// container per service carrying its depends_on label and image, the
+// default network, and the named volumes (the external one carrying the
+// project label too, as if an earlier file had made it).
+func downState(t *testing.T, extra ...engine.Container) State {
+	t.Helper()
+	p := loadYAML(t, "p", planDownYAML)
+	st := State{
+		Networks: []engine.Network{{ID: "net-default", Name: "p_default"}},
+		Volumes:  []engine.Volume{{Name: "p_data"}, {Name: "shared"}},
+	}
+	for _, svc := range p.ServiceNames() {
+		c := existing("p", svc, 1, "hash", "sha256:"+svc, engine.StateRunning)
+		c.Labels[labels.DependsOn] = dependsOnLabel(p.Services[svc])
+		c.Image = imageName(p, p.Services[svc])
+		st.Containers = append(st.Containers, c)
+	}
+	st.Containers = append(st.Containers, extra...)
+	sortContainers(st.Containers)
+	return st
+}
+
+// recreated is a container that replaced another and took over its
+// anonymous volume.
+func recreated() engine.Container {
+	c := existing("p", "db", 2, "hash", "sha256:db", engine.StateRunning)
+	c.Image = "postgres"
+	c.Labels[labels.Replace] = "id-old"
+	c.Mounts = []engine.MountPoint{
+		{Type: "volume", Name: strings.Repeat("ab", 32), Destination: "/scratch"},
+		{Type: "volume", Name: "p_data", Destination: "/var/lib/postgresql/data"},
+	}
+	return c
+}
+
+func TestPlanDown(t *testing.T) {
+	t.Parallel()
+	orphan := existing("p", "old", 1, "x", "y", engine.StateRunning)
+	orphan.Image = "busybox"
+	tests := []struct {
+		name      string
+		noProject bool
+		extra     []engine.Container
+		opts      DownOptions
+		want      string
+	}{
+		{
+			name: "with a project",
+			want: `container p-web-1: remove
+container p-api-1: remove
+container p-db-1: remove
+network p_default: remove
+`,
+		},
+		{
+			name:      "without a project, from labels",
+			noProject: true,
+			want: `container p-web-1: remove
+container p-api-1: remove
+container p-db-1: remove
+network p_default: remove
+`,
+		},
+		{
+			name:  "orphans kept without RemoveOrphans",
+			extra: []engine.Container{orphan},
+			want: `container p-web-1: remove
+container p-api-1: remove
+container p-db-1: remove
+orphan p-old-1: keep
+network p_default: remove
+`,
+		},
+		{
+			name:  "orphans removed with RemoveOrphans",
+			extra: []engine.Container{orphan},
+			opts:  DownOptions{RemoveOrphans: true},
+			want: `container p-web-1: remove
+container p-old-1: remove
+container p-api-1: remove
+container p-db-1: remove
+network p_default: remove
+`,
+		},
+		{
+			name:      "without a project there are no orphans",
+			noProject: true,
+			extra:     []engine.Container{orphan},
+			want: `container p-web-1: remove
+container p-old-1: remove
+container p-api-1: remove
+container p-db-1: remove
+network p_default: remove
+`,
+		},
+		{
+			name:  "volumes, never external ones",
+			extra: []engine.Container{recreated()},
+			opts:  DownOptions{Volumes: true},
+			want: `container p-web-1: remove (with anonymous volumes)
+container p-api-1: remove (with anonymous volumes)
+container p-db-1: remove (with anonymous volumes)
+container p-db-2: remove (with anonymous volumes)
+volume abababababababababababababababababababababababababababababababab: remove (inherited anonymous volume)
+network p_default: remove
+volume p_data: remove
+`,
+		},
+		{
+			name:      "volumes without a project: every labelled one",
+			noProject: true,
+			opts:      DownOptions{Volumes: true},
+			want: `container p-web-1: remove (with anonymous volumes)
+container p-api-1: remove (with anonymous volumes)
+container p-db-1: remove (with anonymous volumes)
+network p_default: remove
+volume p_data: remove
+volume shared: remove
+`,
+		},
+		{
+			name: "rmi local: images built without a name",
+			opts: DownOptions{RemoveImages: "local"},
+			want: `container p-web-1: remove
+container p-api-1: remove
+container p-db-1: remove
+network p_default: remove
+image p-api: remove
+`,
+		},
+		{
+			name: "rmi all",
+			opts: DownOptions{RemoveImages: "all"},
+			want: `container p-web-1: remove
+container p-api-1: remove
+container p-db-1: remove
+network p_default: remove
+image p-api: remove
+image postgres: remove
+image nginx: remove
+`,
+		},
+		{
+			name:      "rmi local without a project, from the containers",
+			noProject: true,
+			opts:      DownOptions{RemoveImages: "local"},
+			want: `container p-web-1: remove
+container p-api-1: remove
+container p-db-1: remove
+network p_default: remove
+image p-api: remove
+`,
+		},
+		{
+			name:      "rmi all without a project, from the containers",
+			noProject: true,
+			extra:     []engine.Container{orphan},
+			opts:      DownOptions{RemoveImages: "all"},
+			want: `container p-web-1: remove
+container p-old-1: remove
+container p-api-1: remove
+container p-db-1: remove
+network p_default: remove
+image busybox: remove
+image nginx: remove
+image p-api: remove
+image postgres: remove
+`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := loadYAML(t, "p", planDownYAML)
+			if tt.noProject {
+				p = nil
+			}
+			got := PlanDown("p", p, downState(t, tt.extra...), tt.opts).String()
+			if got != tt.want {
+				t.Errorf("PlanDown().String() =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// Planning down is a pure function of its inputs.
+func TestPlanDownDeterministic(t *testing.T) {
+	t.Parallel()
+	p := loadYAML(t, "p", planDownYAML)
+	st := downState(t, recreated())
+	opts := DownOptions{Volumes: true, RemoveImages: "all"}
+	first := PlanDown("p", p, st, opts).String()
+	for range 20 {
+		if got := PlanDown("p", p, st, opts).String(); got != first {
+			t.Fatalf("PlanDown is not deterministic:\n%s\nvs\n%s", got, first)
+		}
+	}
+}

@@ -20,8 +20,6 @@ type ImageOptions struct {
 	// Build builds images of services with a build section before up
 	// (up --build); NoBuild never builds.
 	Build, NoBuild bool
-	// Parallel bounds concurrent pulls and builds; 0 means no bound.
-	Parallel int
 	// QuietPull reports a pull's start and end but not its progress.
 	QuietPull bool
 }
@@ -38,10 +36,8 @@ func (o *Orchestrator) ensureImages(ctx context.Context, p *types.Project, opts 
 		ref := imageName(p, p.Services[name])
 		byRef[ref] = append(byRef[ref], name)
 	}
+	// Not bounded here: pulls and builds take engine slots (limitedEngine).
 	eg, ctx := errgroup.WithContext(ctx)
-	if opts.Parallel > 0 {
-		eg.SetLimit(opts.Parallel)
-	}
 	for _, ref := range sortedKeys(byRef) {
 		services := byRef[ref]
 		eg.Go(func() error {
@@ -96,7 +92,7 @@ func (o *Orchestrator) ensureImage(ctx context.Context, p *types.Project, ref st
 			o.warn("service %q: pulling %q failed, using the local image: %v", first.Name, ref, err)
 			return img.ID, nil
 		}
-		return "", fmt.Errorf("service %q: %w", first.Name, err)
+		return "", fmt.Errorf("service %q: pulling image %q: %w", first.Name, ref, err)
 	}
 	img, err = o.eng.InspectImage(ctx, ref)
 	if err != nil {
@@ -105,6 +101,8 @@ func (o *Orchestrator) ensureImage(ctx context.Context, p *types.Project, ref st
 	return img.ID, nil
 }
 
+// pull pulls one image, reporting progress. Its error is the engine's:
+// callers say which service and image it was about.
 func (o *Orchestrator) pull(ctx context.Context, ref, platform string, quiet bool) error {
 	o.emit(KindImage, ref, Pulling, false, "")
 	err := o.eng.PullImage(ctx, ref, platform, func(l engine.ProgressLine) {
@@ -118,9 +116,4 @@ func (o *Orchestrator) pull(ctx context.Context, ref, platform string, quiet boo
 	}
 	o.emit(KindImage, ref, Pulled, true, "")
 	return nil
-}
-
-// Pull pulls one image, reporting progress.
-func (o *Orchestrator) Pull(ctx context.Context, ref, platform string) error {
-	return o.pull(ctx, ref, platform, false)
 }

@@ -32,11 +32,40 @@ type LogOptions struct {
 	OneOff bool
 }
 
-// LogConsumer receives whole log lines, and notes about containers
-// (exited, attached) while following.
+// LogConsumer receives whole log lines, and notices about containers
+// (attached, exited, ...) while following.
 type LogConsumer interface {
 	Log(container, service string, stderr bool, line string)
-	Status(container, service string, text string)
+	Notice(Notice)
+}
+
+// NoticeKind says what a notice reports.
+type NoticeKind string
+
+const (
+	// NoticeAttached: a container started while following; its logs follow.
+	NoticeAttached NoticeKind = "attached"
+	// NoticeExited: a followed container stopped, with ExitCode.
+	NoticeExited NoticeKind = "exited"
+	// NoticeAttaching: attached up is done bringing the project up; the
+	// logs of Containers follow.
+	NoticeAttaching NoticeKind = "attaching"
+	// NoticeAborting: attached up stops the project because Container
+	// exited with ExitCode (--abort-on-container-exit and the like).
+	NoticeAborting NoticeKind = "aborting"
+	// NoticeStopping: attached up stops the project after an interrupt; a
+	// second interrupt kills it.
+	NoticeStopping NoticeKind = "stopping"
+)
+
+// Notice reports a change in what is being followed. The fields other
+// than Kind are set where the kind says.
+type Notice struct {
+	Kind       NoticeKind
+	Container  string
+	Service    string
+	ExitCode   int
+	Containers []string
 }
 
 // Logs streams the logs of a project's containers to consumer. Lines are
@@ -116,7 +145,7 @@ func (f *follower) run(ctx context.Context, project string) error {
 					if !f.wanted(c) || f.covered(e) {
 						continue
 					}
-					f.consumer.Status(c.Name, c.Labels[labels.Service], "attached")
+					f.consumer.Notice(Notice{Kind: NoticeAttached, Container: c.Name, Service: c.Labels[labels.Service]})
 					f.start(ctx, eg, c)
 				case err := <-errs:
 					if err != nil && ctx.Err() == nil {
@@ -182,7 +211,7 @@ func (f *follower) start(ctx context.Context, eg *errgroup.Group, c engine.Conta
 		if f.opts.Follow && ctx.Err() == nil {
 			// The stream ends when the container stops.
 			if d, err := f.o.eng.InspectContainer(ctx, c.ID); err == nil && d.State != engine.StateRunning {
-				f.consumer.Status(c.Name, service, fmt.Sprintf("exited with code %d", d.ExitCode))
+				f.consumer.Notice(Notice{Kind: NoticeExited, Container: c.Name, Service: service, ExitCode: d.ExitCode})
 			}
 		}
 		return nil

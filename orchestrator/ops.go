@@ -4,15 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/composer/composer/engine"
 	"github.com/composer/composer/graph"
 	"github.com/composer/composer/labels"
 )
+
+// ErrNoContainers is wrapped by the errors of operations that found no
+// container to act on (kill, start), so that callers can tell "nothing to
+// do" from a failure with errors.Is.
+var ErrNoContainers = errors.New("no container")
+
+// noContainersError says which operation found nothing, in its own words,
+// and still matches ErrNoContainers.
+type noContainersError string
+
+func (e noContainersError) Error() string { return string(e) }
+func (e noContainersError) Unwrap() error { return ErrNoContainers }
 
 // Target names the containers an operation acts on.
 type Target struct {
@@ -21,23 +33,40 @@ type Target struct {
 	Services []string
 	// Index selects one replica; 0 means all.
 	Index int
-	// Parallel bounds concurrent engine operations; 0 means no bound.
-	Parallel int
 }
 
-// containers lists the target's service containers (no one-offs), with
-// the label graph that orders them.
-func (o *Orchestrator) containers(ctx context.Context, t Target) ([]engine.Container, *graph.Graph, map[string][]engine.Container, error) {
-	st, err := o.Observe(ctx, t.Project)
+// selection is the part of a project's containers an operation acts on.
+type selection struct {
+	// containers are the selected containers, sorted.
+	containers []engine.Container
+	// graph orders the services of all the project's containers, from
+	// their depends_on labels, so that an unselected service in between
+	// still orders the selected ones.
+	graph *graph.Graph
+	// byService groups the selected containers by service.
+	byService map[string][]engine.Container
+}
+
+// serviceContainers lists the project's service containers (no one-offs)
+// with one engine call: operations that act on containers need neither
+// networks nor volumes.
+func (o *Orchestrator) serviceContainers(ctx context.Context, project string) ([]engine.Container, error) {
+	cs, err := o.listContainers(ctx, project)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	var all []engine.Container
-	for _, c := range st.Containers {
+	var out []engine.Container
+	for _, c := range cs {
 		if c.Labels[labels.Oneoff] != labels.True {
-			all = append(all, c)
+			out = append(out, c)
 		}
 	}
+	return out, nil
+}
+
+// selectTarget picks the target's containers out of all the project's
+// service containers.
+func selectTarget(all []engine.Container, t Target) selection {
 	g, _ := labelGraph(all)
 	var out []engine.Container
 	for _, c := range all {
@@ -46,7 +75,16 @@ func (o *Orchestrator) containers(ctx context.Context, t Target) ([]engine.Conta
 		}
 	}
 	_, byService := labelGraph(out)
-	return out, g, byService, nil
+	return selection{containers: out, graph: g, byService: byService}
+}
+
+// target lists the project's containers once and selects the target's.
+func (o *Orchestrator) target(ctx context.Context, t Target) (selection, error) {
+	all, err := o.serviceContainers(ctx, t.Project)
+	if err != nil {
+		return selection{}, err
+	}
+	return selectTarget(all, t), nil
 }
 
 func (t Target) selects(c engine.Container) bool {
@@ -66,11 +104,10 @@ func (t Target) selects(c engine.Container) bool {
 
 // Containers lists the target's containers; one-off ones too when asked.
 func (o *Orchestrator) Containers(ctx context.Context, t Target, oneOff bool) ([]engine.Container, error) {
-	cs, err := o.eng.ListContainers(ctx, engine.Filter{Labels: map[string]string{labels.Project: t.Project}})
+	cs, err := o.listContainers(ctx, t.Project)
 	if err != nil {
-		return nil, fmt.Errorf("listing containers: %w", err)
+		return nil, err
 	}
-	sortContainers(cs)
 	var out []engine.Container
 	for _, c := range cs {
 		if (oneOff || c.Labels[labels.Oneoff] != labels.True) && t.selects(c) {
@@ -82,19 +119,19 @@ func (o *Orchestrator) Containers(ctx context.Context, t Target, oneOff bool) ([
 
 // Stop stops the target's containers, dependents before dependencies.
 func (o *Orchestrator) Stop(ctx context.Context, t Target, timeout *time.Duration) error {
-	_, g, byService, err := o.containers(ctx, t)
+	sel, err := o.target(ctx, t)
 	if err != nil {
 		return err
 	}
-	return g.Walk(ctx, graph.WalkOptions{Reverse: true, Parallel: t.Parallel, Only: keys(byService)}, func(ctx context.Context, svc string) error {
-		return forEachOf(ctx, byService[svc], func(ctx context.Context, c engine.Container) error {
+	return sel.graph.Walk(ctx, graph.WalkOptions{Reverse: true, Only: keys(sel.byService)}, func(ctx context.Context, svc string) error {
+		return forEachOf(ctx, sel.byService[svc], func(ctx context.Context, c engine.Container) error {
 			return o.stopOne(ctx, c, timeout)
 		})
 	})
 }
 
 func (o *Orchestrator) stopOne(ctx context.Context, c engine.Container, timeout *time.Duration) error {
-	if c.State != engine.StateRunning && c.State != engine.StateRestarting && c.State != engine.StatePaused {
+	if !isUp(c.State) {
 		return nil
 	}
 	o.emit(KindContainer, c.Name, Stopping, false, "")
@@ -106,6 +143,11 @@ func (o *Orchestrator) stopOne(ctx context.Context, c engine.Container, timeout 
 	return nil
 }
 
+// isUp says whether a container in state s has a process to stop.
+func isUp(s engine.ContainerState) bool {
+	return s == engine.StateRunning || s == engine.StateRestarting || s == engine.StatePaused
+}
+
 // StartOptions tune start.
 type StartOptions struct {
 	Wait        bool
@@ -115,89 +157,83 @@ type StartOptions struct {
 // Start starts the target's stopped containers in dependency order,
 // waiting for each dependency's condition as recorded in the labels.
 func (o *Orchestrator) Start(ctx context.Context, t Target, opts StartOptions) error {
-	cs, g, byService, err := o.containers(ctx, t)
+	sel, err := o.target(ctx, t)
 	if err != nil {
 		return err
 	}
-	if len(cs) == 0 {
-		return fmt.Errorf("no containers to start")
+	if len(sel.containers) == 0 {
+		return noContainersError("no containers to start")
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := o.watch(wctx, t.Project)
-	err = g.Walk(ctx, graph.WalkOptions{Parallel: t.Parallel, Only: keys(byService)}, func(ctx context.Context, svc string) error {
-		if err := o.waitLabelDeps(ctx, w, byService, svc); err != nil {
+	err = sel.graph.Walk(ctx, graph.WalkOptions{Only: keys(sel.byService)}, func(ctx context.Context, svc string) error {
+		if err := o.waitDependencies(ctx, w, svc, labelDependencies(sel.byService, svc)); err != nil {
 			return err
 		}
-		return forEachOf(ctx, byService[svc], func(ctx context.Context, c engine.Container) error {
-			return o.startOne(ctx, c)
-		})
+		return forEachOf(ctx, sel.byService[svc], o.startOne)
 	})
 	if err != nil || !opts.Wait {
 		return err
 	}
-	return o.waitAll(ctx, w, cs, opts.WaitTimeout)
+	return o.waitAll(ctx, w, sel.containers, opts.WaitTimeout)
 }
 
-// waitLabelDeps waits for the conditions a service's containers recorded
-// in their depends_on label, on the dependencies that are part of this run.
-func (o *Orchestrator) waitLabelDeps(ctx context.Context, w *watcher, byService map[string][]engine.Container, svc string) error {
+// labelDependencies are the dependencies a service's containers recorded
+// in their depends_on label, on the services that are part of this run.
+// The label does not record whether a dependency is required, so every
+// one is.
+func labelDependencies(byService map[string][]engine.Container, svc string) []dependency {
 	if len(byService[svc]) == 0 {
 		return nil
 	}
-	for _, d := range strings.Split(byService[svc][0].Labels[labels.DependsOn], ",") {
-		parts := strings.Split(d, ":")
-		if len(parts) < 2 {
-			continue
-		}
-		var check func(engine.ContainerDetails) (bool, error)
-		switch parts[1] {
-		case "service_healthy":
-			check = healthy
-		case "service_completed_successfully":
-			check = completed
-		default:
-			continue
-		}
-		for _, c := range byService[parts[0]] {
-			if err := w.until(ctx, c.ID, check); err != nil {
-				return fmt.Errorf("dependency failed to start: service %q depends on %q: %w", svc, parts[0], err)
-			}
-		}
+	var out []dependency
+	for _, d := range labels.DecodeDependsOn(byService[svc][0].Labels[labels.DependsOn]) {
+		out = append(out, dependency{service: d.Service, condition: d.Condition, required: true, containers: byService[d.Service]})
 	}
-	return nil
+	return out
+}
+
+// RestartOptions tune restart.
+type RestartOptions struct {
+	// Timeout is the stop timeout; nil means each container's own.
+	Timeout *time.Duration
+	// NoDeps restarts only the named services, not the services that
+	// declare `restart: true` on one of them.
+	NoDeps bool
 }
 
 // Restart restarts the target's containers in dependency order, and with
-// them the containers of services that declare `restart: true` on one of
-// the restarted services.
-func (o *Orchestrator) Restart(ctx context.Context, t Target, timeout *time.Duration) error {
-	if len(t.Services) > 0 {
-		all, _, _, err := o.containers(ctx, Target{Project: t.Project})
-		if err != nil {
-			return err
-		}
-		t.Services = withRestartDependents(all, t.Services)
-	}
-	_, g, byService, err := o.containers(ctx, t)
+// them (unless NoDeps) the containers of services that declare
+// `restart: true` on one of the restarted services.
+func (o *Orchestrator) Restart(ctx context.Context, t Target, opts RestartOptions) error {
+	all, err := o.serviceContainers(ctx, t.Project)
 	if err != nil {
 		return err
 	}
-	return g.Walk(ctx, graph.WalkOptions{Parallel: t.Parallel, Only: keys(byService)}, func(ctx context.Context, svc string) error {
-		return forEachOf(ctx, byService[svc], func(ctx context.Context, c engine.Container) error {
-			o.emit(KindContainer, c.Name, Restarting, false, "")
-			if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
-				o.emit(KindContainer, c.Name, Error, true, err.Error())
-				return fmt.Errorf("stopping container %s: %w", c.Name, err)
-			}
-			if err := o.eng.StartContainer(ctx, c.ID); err != nil {
-				o.emit(KindContainer, c.Name, Error, true, err.Error())
-				return fmt.Errorf("starting container %s: %w", c.Name, err)
-			}
-			o.emit(KindContainer, c.Name, Restarted, true, "")
-			return nil
+	if len(t.Services) > 0 && !opts.NoDeps {
+		t.Services = withRestartDependents(all, t.Services)
+	}
+	sel := selectTarget(all, t)
+	return sel.graph.Walk(ctx, graph.WalkOptions{Only: keys(sel.byService)}, func(ctx context.Context, svc string) error {
+		return forEachOf(ctx, sel.byService[svc], func(ctx context.Context, c engine.Container) error {
+			return o.restartOne(ctx, c, opts.Timeout)
 		})
 	})
+}
+
+func (o *Orchestrator) restartOne(ctx context.Context, c engine.Container, timeout *time.Duration) error {
+	o.emit(KindContainer, c.Name, Restarting, false, "")
+	if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
+		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		return fmt.Errorf("stopping container %s: %w", c.Name, err)
+	}
+	if err := o.eng.StartContainer(ctx, c.ID); err != nil {
+		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		return fmt.Errorf("starting container %s: %w", c.Name, err)
+	}
+	o.emit(KindContainer, c.Name, Restarted, true, "")
+	return nil
 }
 
 // withRestartDependents adds, transitively, the services whose
@@ -214,9 +250,8 @@ func withRestartDependents(cs []engine.Container, services []string) []string {
 			if set[svc] {
 				continue
 			}
-			for _, d := range strings.Split(c.Labels[labels.DependsOn], ",") {
-				parts := strings.Split(d, ":")
-				if len(parts) == 3 && parts[2] == "true" && set[parts[0]] {
+			for _, d := range labels.DecodeDependsOn(c.Labels[labels.DependsOn]) {
+				if d.Restart && set[d.Service] {
 					set[svc], changed = true, true
 					break
 				}
@@ -226,60 +261,105 @@ func withRestartDependents(cs []engine.Container, services []string) []string {
 	return keys(set)
 }
 
-// Kill sends a signal to the target's running containers.
-func (o *Orchestrator) Kill(ctx context.Context, t Target, signal string) error {
-	cs, _, _, err := o.containers(ctx, t)
+// KillOptions tune kill.
+type KillOptions struct {
+	// Signal is the signal to send; empty means the engine's default.
+	Signal string
+	// RemoveOrphans stops and removes the containers of services Project
+	// does not define. It needs Project; without one it does nothing.
+	RemoveOrphans bool
+	Project       *types.Project
+}
+
+// Kill sends a signal to the target's running containers, and with
+// RemoveOrphans removes the project's orphan containers. It fails with an
+// error wrapping ErrNoContainers when it found nothing to kill or remove.
+func (o *Orchestrator) Kill(ctx context.Context, t Target, opts KillOptions) error {
+	all, err := o.serviceContainers(ctx, t.Project)
 	if err != nil {
 		return err
 	}
-	var running []engine.Container
-	for _, c := range cs {
-		if c.State == engine.StateRunning || c.State == engine.StateRestarting {
-			running = append(running, c)
-		}
+	var orphaned []engine.Container
+	if opts.RemoveOrphans && opts.Project != nil {
+		orphaned = orphans(opts.Project, State{Containers: all})
 	}
-	if len(running) == 0 {
-		return fmt.Errorf("no container to kill")
+	running := runningExcept(selectTarget(all, t).containers, orphaned)
+	if len(running) == 0 && len(orphaned) == 0 {
+		return noContainersError("no container to kill")
 	}
-	return forEachOf(ctx, running, func(ctx context.Context, c engine.Container) error {
-		o.emit(KindContainer, c.Name, Killing, false, "")
-		if err := o.eng.KillContainer(ctx, c.ID, signal); err != nil {
-			o.emit(KindContainer, c.Name, Error, true, err.Error())
-			return fmt.Errorf("killing container %s: %w", c.Name, err)
-		}
-		o.emit(KindContainer, c.Name, Killed, true, "")
-		return nil
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error { return o.removeContainers(ctx, orphaned, nil, false) })
+	eg.Go(func() error {
+		return forEachOf(ctx, running, func(ctx context.Context, c engine.Container) error {
+			return o.killOne(ctx, c, opts.Signal)
+		})
 	})
+	return eg.Wait()
+}
+
+// runningExcept keeps the running containers of cs that are not in skip.
+func runningExcept(cs, skip []engine.Container) []engine.Container {
+	skipped := map[string]bool{}
+	for _, c := range skip {
+		skipped[c.ID] = true
+	}
+	var out []engine.Container
+	for _, c := range cs {
+		if (c.State == engine.StateRunning || c.State == engine.StateRestarting) && !skipped[c.ID] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (o *Orchestrator) killOne(ctx context.Context, c engine.Container, signal string) error {
+	o.emit(KindContainer, c.Name, Killing, false, "")
+	if err := o.eng.KillContainer(ctx, c.ID, signal); err != nil {
+		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		return fmt.Errorf("killing container %s: %w", c.Name, err)
+	}
+	o.emit(KindContainer, c.Name, Killed, true, "")
+	return nil
 }
 
 // Pause pauses (or with unpause, resumes) the target's containers.
 func (o *Orchestrator) Pause(ctx context.Context, t Target, unpause bool) error {
-	cs, _, _, err := o.containers(ctx, t)
+	sel, err := o.target(ctx, t)
 	if err != nil {
 		return err
 	}
-	return forEachOf(ctx, cs, func(ctx context.Context, c engine.Container) error {
+	return forEachOf(ctx, sel.containers, func(ctx context.Context, c engine.Container) error {
 		if unpause {
-			if c.State != engine.StatePaused {
-				return nil
-			}
-			o.emit(KindContainer, c.Name, Unpausing, false, "")
-			if err := o.eng.UnpauseContainer(ctx, c.ID); err != nil {
-				return fmt.Errorf("unpausing container %s: %w", c.Name, err)
-			}
-			o.emit(KindContainer, c.Name, Unpaused, true, "")
-			return nil
+			return o.unpauseOne(ctx, c)
 		}
-		if c.State != engine.StateRunning {
-			return nil
-		}
-		o.emit(KindContainer, c.Name, Pausing, false, "")
-		if err := o.eng.PauseContainer(ctx, c.ID); err != nil {
-			return fmt.Errorf("pausing container %s: %w", c.Name, err)
-		}
-		o.emit(KindContainer, c.Name, Paused, true, "")
-		return nil
+		return o.pauseOne(ctx, c)
 	})
+}
+
+func (o *Orchestrator) pauseOne(ctx context.Context, c engine.Container) error {
+	if c.State != engine.StateRunning {
+		return nil
+	}
+	o.emit(KindContainer, c.Name, Pausing, false, "")
+	if err := o.eng.PauseContainer(ctx, c.ID); err != nil {
+		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		return fmt.Errorf("pausing container %s: %w", c.Name, err)
+	}
+	o.emit(KindContainer, c.Name, Paused, true, "")
+	return nil
+}
+
+func (o *Orchestrator) unpauseOne(ctx context.Context, c engine.Container) error {
+	if c.State != engine.StatePaused {
+		return nil
+	}
+	o.emit(KindContainer, c.Name, Unpausing, false, "")
+	if err := o.eng.UnpauseContainer(ctx, c.ID); err != nil {
+		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		return fmt.Errorf("unpausing container %s: %w", c.Name, err)
+	}
+	o.emit(KindContainer, c.Name, Unpaused, true, "")
+	return nil
 }
 
 // RemoveOptions tune rm.
@@ -309,7 +389,7 @@ func (o *Orchestrator) Remove(ctx context.Context, t Target, opts RemoveOptions)
 	var stopped []engine.Container
 	var names []string
 	for _, c := range cs {
-		if c.State != engine.StateRunning && c.State != engine.StateRestarting && c.State != engine.StatePaused {
+		if !isUp(c.State) {
 			stopped = append(stopped, c)
 			names = append(names, c.Name)
 		}

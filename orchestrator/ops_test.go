@@ -1,6 +1,9 @@
 package orchestrator
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +139,7 @@ func TestRestart(t *testing.T) {
 			t.Parallel()
 			eng, o, _ := upForOps(t)
 			mark := len(eng.Published())
-			if err := o.Restart(testCtx(t), Target{Project: "p", Services: tt.services}, nil); err != nil {
+			if err := o.Restart(testCtx(t), Target{Project: "p", Services: tt.services}, RestartOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			evs := since(eng, mark)
@@ -165,7 +168,7 @@ func TestKill(t *testing.T) {
 	t.Parallel()
 	eng, o, _ := upForOps(t)
 	ctx := testCtx(t)
-	if err := o.Kill(ctx, Target{Project: "p", Services: []string{"web", "other"}}, "SIGKILL"); err != nil {
+	if err := o.Kill(ctx, Target{Project: "p", Services: []string{"web", "other"}}, KillOptions{Signal: "SIGKILL"}); err != nil {
 		t.Fatal(err)
 	}
 	cs := containersOf(t, eng, "p")
@@ -176,7 +179,7 @@ func TestKill(t *testing.T) {
 	if err != nil || d.ExitCode != 137 {
 		t.Errorf("killed web exit code = %d (%v), want 137", d.ExitCode, err)
 	}
-	if err := o.Kill(ctx, Target{Project: "p", Services: []string{"web"}}, ""); err == nil {
+	if err := o.Kill(ctx, Target{Project: "p", Services: []string{"web"}}, KillOptions{}); err == nil {
 		t.Error("Kill with nothing running succeeded")
 	}
 }
@@ -257,4 +260,136 @@ func TestRemove(t *testing.T) {
 			t.Error("p-web-1 removed although the confirmation was declined")
 		}
 	})
+}
+
+// Operations on containers cost one list call: no networks, no volumes.
+func TestContainerOpsListOnlyContainers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		op   func(context.Context, *Orchestrator) error
+	}{
+		{"stop", func(ctx context.Context, o *Orchestrator) error { return o.Stop(ctx, Target{Project: "p"}, nil) }},
+		{"start", func(ctx context.Context, o *Orchestrator) error {
+			return o.Start(ctx, Target{Project: "p"}, StartOptions{})
+		}},
+		{"restart", func(ctx context.Context, o *Orchestrator) error {
+			return o.Restart(ctx, Target{Project: "p", Services: []string{"db"}}, RestartOptions{})
+		}},
+		{"kill", func(ctx context.Context, o *Orchestrator) error {
+			return o.Kill(ctx, Target{Project: "p"}, KillOptions{Signal: "SIGKILL"})
+		}},
+		{"pause", func(ctx context.Context, o *Orchestrator) error { return o.Pause(ctx, Target{Project: "p"}, false) }},
+		{"unpause", func(ctx context.Context, o *Orchestrator) error { return o.Pause(ctx, Target{Project: "p"}, true) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eng, o, _ := upForOps(t)
+			eng.ResetCalls()
+			if err := tt.op(testCtx(t), o); err != nil {
+				t.Fatal(err)
+			}
+			for method, want := range map[string]int{"ListContainers": 1, "ListNetworks": 0, "ListVolumes": 0} {
+				if got := eng.Calls(method); got != want {
+					t.Errorf("%s calls = %d, want %d", method, got, want)
+				}
+			}
+		})
+	}
+}
+
+// Finding nothing to act on is told apart from a failure by
+// ErrNoContainers; the message says what was not found.
+func TestNothingToActOnWrapsErrNoContainers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		op      func(context.Context, *Orchestrator) error
+		message string
+	}{
+		{"kill with nothing running", func(ctx context.Context, o *Orchestrator) error {
+			if err := o.Stop(ctx, Target{Project: "p"}, nil); err != nil {
+				return err
+			}
+			return o.Kill(ctx, Target{Project: "p"}, KillOptions{})
+		}, "no container to kill"},
+		{"start of a project without containers", func(ctx context.Context, o *Orchestrator) error {
+			return o.Start(ctx, Target{Project: "nothing"}, StartOptions{})
+		}, "no containers to start"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, o, _ := upForOps(t)
+			err := tt.op(testCtx(t), o)
+			if !errors.Is(err, ErrNoContainers) {
+				t.Fatalf("error %v does not wrap ErrNoContainers", err)
+			}
+			if err.Error() != tt.message {
+				t.Errorf("error = %q, want %q", err, tt.message)
+			}
+		})
+	}
+}
+
+// NoDeps restarts the named services only, not the ones declaring
+// `restart: true` on them.
+func TestRestartNoDeps(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		noDeps    bool
+		restarted string
+	}{
+		{false, "p-api-1 p-db-1"},
+		{true, "p-db-1"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("NoDeps=%t", tt.noDeps), func(t *testing.T) {
+			t.Parallel()
+			eng, o, _ := upForOps(t)
+			mark := len(eng.Published())
+			if err := o.Restart(testCtx(t), Target{Project: "p", Services: []string{"db"}}, RestartOptions{NoDeps: tt.noDeps}); err != nil {
+				t.Fatal(err)
+			}
+			evs := since(eng, mark)
+			var got []string
+			for _, name := range []string{"p-api-1", "p-db-1", "p-other-1", "p-web-1"} {
+				if eventIndex(evs, "start", name) >= 0 {
+					got = append(got, name)
+				}
+			}
+			if strings.Join(got, " ") != tt.restarted {
+				t.Errorf("restarted %v, want %s", got, tt.restarted)
+			}
+		})
+	}
+}
+
+// Kill with RemoveOrphans stops and removes the containers of services the
+// project no longer defines, and kills the others.
+func TestKillRemoveOrphans(t *testing.T) {
+	t.Parallel()
+	smaller := "services:\n  db: {image: postgres}\n  other: {image: redis}\n"
+	tests := []struct {
+		name          string
+		removeOrphans bool
+		want          string
+	}{
+		{"orphans kept", false, "p-api-1=exited p-db-1=exited p-other-1=exited p-web-1=exited"},
+		{"orphans removed", true, "p-db-1=exited p-other-1=exited"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eng, o, _ := upForOps(t)
+			opts := KillOptions{Signal: "SIGKILL", RemoveOrphans: tt.removeOrphans, Project: loadYAML(t, "p", smaller)}
+			if err := o.Kill(testCtx(t), Target{Project: "p"}, opts); err != nil {
+				t.Fatal(err)
+			}
+			if got := states(containersOf(t, eng, "p")); got != tt.want {
+				t.Errorf("after Kill: %s, want %s", got, tt.want)
+			}
+		})
+	}
 }

@@ -22,20 +22,38 @@ import (
 
 // Orchestrator runs operations against one engine.
 type Orchestrator struct {
-	eng    engine.Engine
-	events Sink
+	// eng is the engine every operation goes through: the one given to
+	// New, behind the --parallel limit when there is one.
+	eng      engine.Engine
+	events   Sink
+	parallel int
+}
+
+// Option tunes an Orchestrator.
+type Option func(*Orchestrator)
+
+// WithParallel bounds how many engine operations (create, start, stop,
+// pull, ...) run at once, over everything the orchestrator does; n <= 0
+// means no bound. Waiting (for health, exits, events or logs) takes no
+// part of the bound.
+func WithParallel(n int) Option {
+	return func(o *Orchestrator) { o.parallel = n }
 }
 
 // New returns an orchestrator over eng reporting to sink (nil discards).
-func New(eng engine.Engine, sink Sink) *Orchestrator {
+func New(eng engine.Engine, sink Sink, opts ...Option) *Orchestrator {
 	if sink == nil {
 		sink = Discard
 	}
-	return &Orchestrator{eng: eng, events: sink}
+	o := &Orchestrator{eng: eng, events: sink}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if o.parallel > 0 {
+		o.eng = newLimitedEngine(eng, o.parallel)
+	}
+	return o
 }
-
-// Engine returns the engine the orchestrator drives.
-func (o *Orchestrator) Engine() engine.Engine { return o.eng }
 
 // State is what the engine holds of one project.
 type State struct {
@@ -48,15 +66,12 @@ type State struct {
 // per kind, run concurrently, whatever the project's size.
 func (o *Orchestrator) Observe(ctx context.Context, project string) (State, error) {
 	var st State
-	f := engine.Filter{Labels: map[string]string{labels.Project: project}}
+	f := projectFilter(project)
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.Go(func() error {
 		var err error
-		st.Containers, err = o.eng.ListContainers(ctx, f)
-		if err != nil {
-			return fmt.Errorf("listing containers: %w", err)
-		}
-		return nil
+		st.Containers, err = o.listContainers(ctx, project)
+		return err
 	})
 	eg.Go(func() error {
 		var err error
@@ -77,8 +92,22 @@ func (o *Orchestrator) Observe(ctx context.Context, project string) (State, erro
 	if err := eg.Wait(); err != nil {
 		return State{}, err
 	}
-	sortContainers(st.Containers)
 	return st, nil
+}
+
+func projectFilter(project string) engine.Filter {
+	return engine.Filter{Labels: map[string]string{labels.Project: project}}
+}
+
+// listContainers lists every container of a project, one-offs included,
+// sorted: one engine call.
+func (o *Orchestrator) listContainers(ctx context.Context, project string) ([]engine.Container, error) {
+	cs, err := o.eng.ListContainers(ctx, projectFilter(project))
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	sortContainers(cs)
+	return cs, nil
 }
 
 // ServiceContainers returns the project's non-one-off containers of one

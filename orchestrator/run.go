@@ -41,7 +41,6 @@ type RunOptions struct {
 	NoDeps      bool
 	TTY         bool
 	Interactive bool
-	Parallel    int
 	Images      ImageOptions
 }
 
@@ -53,53 +52,86 @@ func (o *Orchestrator) RunPrepare(ctx context.Context, p *types.Project, opts Ru
 	if err != nil {
 		return "", "", fmt.Errorf("no such service: %s", opts.Service)
 	}
-	g, err := graph.FromProject(p)
-	if err != nil {
-		return "", "", err
-	}
 	if !opts.NoDeps {
-		var deps []string
-		for _, d := range g.WithDependencies(opts.Service) {
-			if d != opts.Service {
-				deps = append(deps, d)
-			}
-		}
-		if len(deps) > 0 {
-			dp, err := p.WithSelectedServices(deps)
-			if err != nil {
-				return "", "", err
-			}
-			if err := o.Up(ctx, dp.WithoutUnnecessaryResources(), UpOptions{Recreate: RecreateDiverged, Parallel: opts.Parallel, Images: opts.Images}); err != nil {
-				return "", "", err
-			}
-			if err := o.waitFor(ctx, p, s); err != nil {
-				return "", "", err
-			}
+		if err := o.upDependencies(ctx, p, s, opts.Images); err != nil {
+			return "", "", err
 		}
 	}
-	// The networks and volumes the service itself uses must exist too.
-	one, err := p.WithSelectedServices([]string{opts.Service}, types.IgnoreDependencies)
-	if err != nil {
-		return "", "", err
-	}
-	one = one.WithoutUnnecessaryResources()
-	st, err := o.Observe(ctx, p.Name)
-	if err != nil {
-		return "", "", err
-	}
-	if err := o.ensureResources(ctx, one, PlanUp(one, st, Desired{}, RecreateNever)); err != nil {
-		return "", "", err
-	}
-	ids, err := o.ensureImages(ctx, one, opts.Images)
+	st, ids, err := o.prepareOneOff(ctx, p, opts)
 	if err != nil {
 		return "", "", err
 	}
 	if s, err = applyRunOptions(s, p, opts); err != nil {
 		return "", "", err
 	}
-	hash, err := ServiceHash(s)
+	spec, err := o.oneOffSpec(ctx, p, s, st, ids[s.Name], opts)
 	if err != nil {
 		return "", "", err
+	}
+	o.emit(KindContainer, spec.Name, Creating, false, "")
+	id, err := o.eng.CreateContainer(ctx, spec)
+	if err != nil {
+		o.emit(KindContainer, spec.Name, Error, true, err.Error())
+		return "", "", fmt.Errorf("creating container %s: %w", spec.Name, err)
+	}
+	o.emit(KindContainer, spec.Name, Created, true, "")
+	return id, spec.Name, nil
+}
+
+// upDependencies brings up what s depends on and waits for the
+// conditions s puts on them.
+func (o *Orchestrator) upDependencies(ctx context.Context, p *types.Project, s types.ServiceConfig, images ImageOptions) error {
+	g, err := graph.FromProject(p)
+	if err != nil {
+		return err
+	}
+	var deps []string
+	for _, d := range g.WithDependencies(s.Name) {
+		if d != s.Name {
+			deps = append(deps, d)
+		}
+	}
+	if len(deps) == 0 {
+		return nil
+	}
+	dp, err := p.WithSelectedServices(deps)
+	if err != nil {
+		return err
+	}
+	if err := o.Up(ctx, dp.WithoutUnnecessaryResources(), UpOptions{Recreate: RecreateDiverged, Images: images}); err != nil {
+		return err
+	}
+	return o.waitFor(ctx, p, s)
+}
+
+// prepareOneOff makes sure the networks, volumes and image the service
+// itself uses exist, and returns the project's state and the image id.
+func (o *Orchestrator) prepareOneOff(ctx context.Context, p *types.Project, opts RunOptions) (State, map[string]string, error) {
+	one, err := p.WithSelectedServices([]string{opts.Service}, types.IgnoreDependencies)
+	if err != nil {
+		return State{}, nil, err
+	}
+	one = one.WithoutUnnecessaryResources()
+	st, err := o.Observe(ctx, p.Name)
+	if err != nil {
+		return State{}, nil, err
+	}
+	if err := o.ensureResources(ctx, one, PlanUp(one, st, Desired{}, RecreateNever)); err != nil {
+		return State{}, nil, err
+	}
+	ids, err := o.ensureImages(ctx, one, opts.Images)
+	if err != nil {
+		return State{}, nil, err
+	}
+	return st, ids, nil
+}
+
+// oneOffSpec is the spec of the one-off container of s (already adjusted
+// by the run options).
+func (o *Orchestrator) oneOffSpec(ctx context.Context, p *types.Project, s types.ServiceConfig, st State, imageID string, opts RunOptions) (engine.ContainerSpec, error) {
+	hash, err := ServiceHash(s)
+	if err != nil {
+		return engine.ContainerSpec{}, err
 	}
 	slug := randomHex(32)
 	name := opts.Name
@@ -107,7 +139,7 @@ func (o *Orchestrator) RunPrepare(ctx context.Context, p *types.Project, opts Ru
 		name = fmt.Sprintf("%s-%s-run-%s", p.Name, s.Name, slug[:12])
 	}
 	spec, err := containerSpec(specInput{
-		project: p, service: s, name: name, number: 1, hash: hash, imageID: ids[s.Name], oneOff: true,
+		project: p, service: s, name: name, number: 1, hash: hash, imageID: imageID, oneOff: true,
 		containerOf: func(svc string) (string, error) {
 			for _, c := range st.ServiceContainers(svc) {
 				return c.ID, nil
@@ -120,12 +152,12 @@ func (o *Orchestrator) RunPrepare(ctx context.Context, p *types.Project, opts Ru
 		},
 	})
 	if err != nil {
-		return "", "", err
+		return engine.ContainerSpec{}, err
 	}
 	spec.Labels[labels.Slug] = slug
 	if opts.UseAliases {
+		ep := endpoints(p, s, false)
 		for i := range spec.Networks {
-			ep := endpoints(p, s, false)
 			for _, e := range ep {
 				if e.Network == spec.Networks[i].Network {
 					spec.Networks[i].Aliases = e.Aliases
@@ -137,47 +169,26 @@ func (o *Orchestrator) RunPrepare(ctx context.Context, p *types.Project, opts Ru
 	spec.OpenStdin, spec.StdinOnce, spec.AttachStdin = opts.Interactive, opts.Interactive, opts.Interactive
 	spec.AttachStdout, spec.AttachStderr = true, true
 	spec.Restart = engine.RestartPolicy{}
-	o.emit(KindContainer, name, Creating, false, "")
-	id, err := o.eng.CreateContainer(ctx, spec)
-	if err != nil {
-		o.emit(KindContainer, name, Error, true, err.Error())
-		return "", "", fmt.Errorf("creating container %s: %w", name, err)
-	}
-	o.emit(KindContainer, name, Created, true, "")
-	return id, name, nil
+	return spec, nil
 }
 
 // waitFor waits for the depends_on conditions of s on the project's
-// running containers.
+// containers.
 func (o *Orchestrator) waitFor(ctx context.Context, p *types.Project, s types.ServiceConfig) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := o.watch(wctx, p.Name)
-	st, err := o.Observe(ctx, p.Name)
+	all, err := o.listContainers(ctx, p.Name)
 	if err != nil {
 		return err
 	}
+	st := State{Containers: all}
+	var deps []dependency
 	for _, dep := range sortedKeys(s.DependsOn) {
-		var check func(engine.ContainerDetails) (bool, error)
-		switch s.DependsOn[dep].Condition {
-		case types.ServiceConditionHealthy:
-			check = healthy
-		case types.ServiceConditionCompletedSuccessfully:
-			check = completed
-		default:
-			continue
-		}
-		for _, c := range st.ServiceContainers(dep) {
-			if err := w.until(ctx, c.ID, check); err != nil {
-				if !s.DependsOn[dep].Required {
-					o.warn("optional dependency %q of service %q failed: %v", dep, s.Name, err)
-					continue
-				}
-				return fmt.Errorf("dependency failed to start: service %q depends on %q: %w", s.Name, dep, err)
-			}
-		}
+		cond := s.DependsOn[dep]
+		deps = append(deps, dependency{service: dep, condition: cond.Condition, required: cond.Required, containers: st.ServiceContainers(dep)})
 	}
-	return nil
+	return o.waitDependencies(ctx, w, s.Name, deps)
 }
 
 func applyRunOptions(s types.ServiceConfig, p *types.Project, opts RunOptions) (types.ServiceConfig, error) {

@@ -31,8 +31,6 @@ type UpOptions struct {
 	// one-shot service, exited 0). WaitTimeout bounds it; 0 means no bound.
 	Wait        bool
 	WaitTimeout time.Duration
-	// Parallel bounds concurrent engine operations; 0 means no bound.
-	Parallel int
 	// Timeout is the stop timeout for containers replaced by a recreate;
 	// nil means each container's own.
 	Timeout *time.Duration
@@ -59,7 +57,6 @@ func (o *Orchestrator) Up(ctx context.Context, p *types.Project, opts UpOptions)
 	defer stopWatching()
 	w := o.watch(wctx, p.Name)
 
-	opts.Images.Parallel = opts.Parallel
 	var st State
 	var imageIDs map[string]string
 	eg, ectx := errgroup.WithContext(ctx)
@@ -68,27 +65,18 @@ func (o *Orchestrator) Up(ctx context.Context, p *types.Project, opts UpOptions)
 	if err := eg.Wait(); err != nil {
 		return err
 	}
-	want := Desired{Hash: map[string]string{}, AltHash: map[string]string{}, ImageID: imageIDs}
-	for _, name := range p.ServiceNames() {
-		hashes, err := serviceHashes(p.Services[name])
-		if err != nil {
-			return err
-		}
-		want.Hash[name], want.AltHash[name] = hashes[0], hashes[1]
+	want, err := desired(p, imageIDs)
+	if err != nil {
+		return err
 	}
 	plan := PlanUp(p, st, want, opts.Recreate)
-	if len(plan.Orphans) > 0 {
-		if opts.RemoveOrphans {
-			if err := o.removeContainers(ctx, plan.Orphans, opts.Timeout, false); err != nil {
-				return err
-			}
-		} else {
-			names := make([]string, len(plan.Orphans))
-			for i, c := range plan.Orphans {
-				names[i] = c.Name
-			}
-			o.warn("Found orphan containers (%s) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.", strings.Join(names, ", "))
-		}
+	if opts.RemoveOrphans {
+		err = o.removeContainers(ctx, plan.Orphans, opts.Timeout, false)
+	} else {
+		o.warnOrphans(plan.Orphans)
+	}
+	if err != nil {
+		return err
 	}
 	if err := o.ensureResources(ctx, p, plan); err != nil {
 		return err
@@ -101,6 +89,32 @@ func (o *Orchestrator) Up(ctx context.Context, p *types.Project, opts UpOptions)
 		return o.waitReady(ctx, p, w, opts.WaitTimeout)
 	}
 	return nil
+}
+
+// desired computes what the project wants of each service, given the ids
+// of the images the services run.
+func desired(p *types.Project, imageIDs map[string]string) (Desired, error) {
+	want := Desired{Hash: map[string]string{}, AltHash: map[string]string{}, ImageID: imageIDs}
+	for _, name := range p.ServiceNames() {
+		hashes, err := serviceHashes(p.Services[name])
+		if err != nil {
+			return Desired{}, err
+		}
+		want.Hash[name], want.AltHash[name] = hashes[0], hashes[1]
+	}
+	return want, nil
+}
+
+// warnOrphans reports orphan containers that are kept.
+func (o *Orchestrator) warnOrphans(orphans []engine.Container) {
+	if len(orphans) == 0 {
+		return
+	}
+	names := make([]string, len(orphans))
+	for i, c := range orphans {
+		names[i] = c.Name
+	}
+	o.warn("Found orphan containers (%s) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.", strings.Join(names, ", "))
 }
 
 // ensureResources creates the project's networks and volumes (all at once:
@@ -246,12 +260,10 @@ func (r *upRun) apply(ctx context.Context) error {
 		return err
 	}
 	eg, ctx := errgroup.WithContext(ctx)
-	eg.Go(func() error {
-		return cg.Walk(ctx, graph.WalkOptions{Parallel: r.opts.Parallel}, r.create)
-	})
-	eg.Go(func() error {
-		return r.g.Walk(ctx, graph.WalkOptions{Parallel: r.opts.Parallel}, r.start)
-	})
+	// Neither walk is bounded: the engine calls they make are (see
+	// limitedEngine), so a start waiting for a dependency holds nothing.
+	eg.Go(func() error { return cg.Walk(ctx, graph.WalkOptions{}, r.create) })
+	eg.Go(func() error { return r.g.Walk(ctx, graph.WalkOptions{}, r.start) })
 	return eg.Wait()
 }
 
@@ -270,7 +282,6 @@ func (r *upRun) containerOf(service string) (string, error) {
 // create makes the new containers of a service (fresh ones and the
 // replacements of recreated ones, under a temporary name).
 func (r *upRun) create(ctx context.Context, name string) error {
-	s := r.p.Services[name]
 	var ready []engine.Container
 	var replaced []replacement
 	for _, a := range r.plan.Services[name] {
@@ -278,36 +289,13 @@ func (r *upRun) create(ctx context.Context, name string) error {
 		case ActKeep, ActStart:
 			ready = append(ready, *a.Existing)
 		case ActCreate, ActRecreate:
-			in := specInput{
-				project: r.p, service: s, name: a.Name, number: a.Number,
-				hash: r.want.Hash[name], imageID: r.want.ImageID[name],
-				containerOf: r.containerOf,
-			}
-			status, done := Creating, Created
-			if a.Kind == ActRecreate {
-				if !r.opts.RenewAnonVolumes {
-					in.inherit = a.Existing
-				}
-				in.replaces = a.Existing.ID
-				in.name = shortID(a.Existing.ID) + "_" + a.Name
-				status, done = Recreate, Recreated
-			}
-			spec, err := containerSpec(in)
+			c, err := r.createOne(ctx, a)
 			if err != nil {
 				return err
 			}
-			r.o.emit(KindContainer, a.Name, status, false, "")
-			id, err := r.o.eng.CreateContainer(ctx, spec)
-			if err != nil {
-				r.o.emit(KindContainer, a.Name, Error, true, err.Error())
-				return fmt.Errorf("creating container %s: %w", a.Name, err)
-			}
-			r.o.emit(KindContainer, a.Name, done, true, "")
-			// Known by its final name from here on: it is renamed before
-			// it starts, and engine calls use the id.
-			ready = append(ready, engine.Container{ID: id, Name: a.Name, Labels: spec.Labels, State: engine.StateCreated})
+			ready = append(ready, c)
 			if a.Kind == ActRecreate {
-				replaced = append(replaced, replacement{old: *a.Existing, newID: id, name: a.Name})
+				replaced = append(replaced, replacement{old: *a.Existing, newID: c.ID, name: a.Name})
 			}
 		}
 	}
@@ -315,6 +303,40 @@ func (r *upRun) create(ctx context.Context, name string) error {
 	r.replaced.Store(name, replaced)
 	close(r.created[name])
 	return nil
+}
+
+// createOne creates the container of one create or recreate action. A
+// replacement is created under a temporary name, its final one taken when
+// the old container is gone.
+func (r *upRun) createOne(ctx context.Context, a ContainerAction) (engine.Container, error) {
+	in := specInput{
+		project: r.p, service: r.p.Services[a.Service], name: a.Name, number: a.Number,
+		hash: r.want.Hash[a.Service], imageID: r.want.ImageID[a.Service],
+		containerOf: r.containerOf,
+	}
+	status, done := Creating, Created
+	if a.Kind == ActRecreate {
+		if !r.opts.RenewAnonVolumes {
+			in.inherit = a.Existing
+		}
+		in.replaces = a.Existing.ID
+		in.name = shortID(a.Existing.ID) + "_" + a.Name
+		status, done = Recreate, Recreated
+	}
+	spec, err := containerSpec(in)
+	if err != nil {
+		return engine.Container{}, err
+	}
+	r.o.emit(KindContainer, a.Name, status, false, "")
+	id, err := r.o.eng.CreateContainer(ctx, spec)
+	if err != nil {
+		r.o.emit(KindContainer, a.Name, Error, true, err.Error())
+		return engine.Container{}, fmt.Errorf("creating container %s: %w", a.Name, err)
+	}
+	r.o.emit(KindContainer, a.Name, done, true, "")
+	// Known by its final name from here on: it is renamed before it
+	// starts, and engine calls use the id.
+	return engine.Container{ID: id, Name: a.Name, Labels: spec.Labels, State: engine.StateCreated}, nil
 }
 
 func shortID(id string) string {
@@ -389,7 +411,7 @@ func (o *Orchestrator) startOne(ctx context.Context, c engine.Container) error {
 // retire stops and removes a container that a new one replaces. Its
 // anonymous volumes stay: the replacement mounts them.
 func (o *Orchestrator) retire(ctx context.Context, c engine.Container, timeout *time.Duration) error {
-	if c.State == engine.StateRunning || c.State == engine.StateRestarting || c.State == engine.StatePaused {
+	if isUp(c.State) {
 		if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
 			return fmt.Errorf("stopping container %s: %w", c.Name, err)
 		}
@@ -400,61 +422,31 @@ func (o *Orchestrator) retire(ctx context.Context, c engine.Container, timeout *
 	return nil
 }
 
-// waitDependencies blocks until every dependency of the service meets its
-// depends_on condition. A failed optional dependency is a warning.
+// waitDependencies blocks until every dependency of the service that is
+// part of this run meets its depends_on condition.
 func (r *upRun) waitDependencies(ctx context.Context, name string) error {
 	s := r.p.Services[name]
-	deps := sortedKeys(s.DependsOn)
-	eg, ctx := errgroup.WithContext(ctx)
-	for _, dep := range deps {
-		cond := s.DependsOn[dep]
+	var deps []dependency
+	for _, dep := range sortedKeys(s.DependsOn) {
 		if _, ok := r.p.Services[dep]; !ok {
 			continue // not part of this run (--no-deps, or optional and absent)
 		}
-		var check func(engine.ContainerDetails) (bool, error)
-		switch cond.Condition {
-		case types.ServiceConditionHealthy:
-			check = healthy
-		case types.ServiceConditionCompletedSuccessfully:
-			check = completed
-		default:
-			continue
-		}
-		eg.Go(func() error {
-			cs, _ := r.services.Load(dep)
-			for _, c := range cs {
-				r.o.emit(KindContainer, c.Name, Waiting, false, "")
-				err := r.w.until(ctx, c.ID, check)
-				if err == nil {
-					status := Healthy
-					if cond.Condition == types.ServiceConditionCompletedSuccessfully {
-						status = Exited
-					}
-					r.o.emit(KindContainer, c.Name, status, true, "")
-					continue
-				}
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				if !cond.Required {
-					r.o.warn("optional dependency %q of service %q failed: %v", dep, name, err)
-					return nil
-				}
-				r.o.emit(KindContainer, c.Name, Error, true, err.Error())
-				return fmt.Errorf("dependency failed to start: service %q depends on %q: %w", name, dep, err)
-			}
-			return nil
-		})
+		// The dependency's start visit is done (the walk ordered it
+		// first), so its containers are known.
+		cs, _ := r.services.Load(dep)
+		cond := s.DependsOn[dep]
+		deps = append(deps, dependency{service: dep, condition: cond.Condition, required: cond.Required, containers: cs})
 	}
-	return eg.Wait()
+	return r.o.waitDependencies(ctx, r.w, name, deps)
 }
 
 // waitReady is up --wait over the project's containers.
 func (o *Orchestrator) waitReady(ctx context.Context, p *types.Project, w *watcher, timeout time.Duration) error {
-	st, err := o.Observe(ctx, p.Name)
+	all, err := o.listContainers(ctx, p.Name)
 	if err != nil {
 		return err
 	}
+	st := State{Containers: all}
 	var cs []engine.Container
 	for _, name := range p.ServiceNames() {
 		cs = append(cs, st.ServiceContainers(name)...)
@@ -532,7 +524,7 @@ func (o *Orchestrator) removeContainers(ctx context.Context, cs []engine.Contain
 }
 
 func (o *Orchestrator) removeOne(ctx context.Context, c engine.Container, timeout *time.Duration, volumes bool) error {
-	if c.State == engine.StateRunning || c.State == engine.StateRestarting || c.State == engine.StatePaused {
+	if isUp(c.State) {
 		o.emit(KindContainer, c.Name, Stopping, false, "")
 		if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
 			o.emit(KindContainer, c.Name, Error, true, err.Error())

@@ -6,6 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/composer/composer/engine"
 	"github.com/composer/composer/labels"
 )
@@ -134,6 +137,67 @@ func (w *watcher) until(ctx context.Context, id string, check func(engine.Contai
 			return ctx.Err()
 		}
 	}
+}
+
+// conditionCheck maps a depends_on condition to the check that says it is
+// met and the status reported then. service_started (and any condition
+// composer does not know) has no check: starting the dependency met it.
+func conditionCheck(condition string) (check func(engine.ContainerDetails) (bool, error), met Status) {
+	switch condition {
+	case types.ServiceConditionHealthy:
+		return healthy, Healthy
+	case types.ServiceConditionCompletedSuccessfully:
+		return completed, Exited
+	}
+	return nil, ""
+}
+
+// dependency is one depends_on entry to wait for.
+type dependency struct {
+	service   string // the service depended on
+	condition string
+	// required: a failure fails the dependent; otherwise it is a warning.
+	required bool
+	// containers are the dependency's containers the condition applies to.
+	containers []engine.Container
+}
+
+// waitDependencies blocks until every dependency of service meets its
+// condition, all dependencies at once. It takes no engine slot while it
+// waits: the watcher waits on the event stream between inspects.
+func (o *Orchestrator) waitDependencies(ctx context.Context, w *watcher, service string, deps []dependency) error {
+	eg, ctx := errgroup.WithContext(ctx)
+	for _, d := range deps {
+		check, met := conditionCheck(d.condition)
+		if check == nil {
+			continue
+		}
+		eg.Go(func() error { return o.waitDependency(ctx, w, service, d, check, met) })
+	}
+	return eg.Wait()
+}
+
+// waitDependency waits for one dependency's containers, one after the
+// other. A failed optional dependency is a warning and ends its wait.
+func (o *Orchestrator) waitDependency(ctx context.Context, w *watcher, service string, d dependency, check func(engine.ContainerDetails) (bool, error), met Status) error {
+	for _, c := range d.containers {
+		o.emit(KindContainer, c.Name, Waiting, false, "")
+		err := w.until(ctx, c.ID, check)
+		if err == nil {
+			o.emit(KindContainer, c.Name, met, true, "")
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !d.required {
+			o.warn("optional dependency %q of service %q failed: %v", d.service, service, err)
+			return nil
+		}
+		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		return fmt.Errorf("dependency failed to start: service %q depends on %q: %w", service, d.service, err)
+	}
+	return nil
 }
 
 // healthy is done when the container is healthy; it fails when the

@@ -4,9 +4,11 @@
 package project
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,7 +20,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Options say where a project comes from. They mirror docker compose's
@@ -47,6 +49,21 @@ type Options struct {
 	NoInterpolate bool
 	// NoNormalize skips normalization (config --no-normalize).
 	NoNormalize bool
+	// NoConsistency skips the checks that services refer only to declared
+	// networks, volumes, secrets, configs and services, and that container
+	// names are unique (config --no-consistency). The project may then not
+	// be deployable: only for showing a model as written.
+	NoConsistency bool
+	// NoPathResolution keeps relative paths (bind mounts, build contexts,
+	// env files, ...) as written instead of making them absolute against
+	// the project directory (config --no-path-resolution). Only for showing
+	// a model: the engine needs absolute paths.
+	NoPathResolution bool
+	// Warn receives each warning the loader reports (an unset variable, an
+	// obsolete `version` attribute, several candidate file names, ...), as
+	// plain text without level or logger decoration, in order, before Load
+	// returns and on its goroutine. Nil writes the warnings nowhere.
+	Warn func(string)
 }
 
 // ErrNoConfig reports that no compose file was named or found.
@@ -118,7 +135,8 @@ func (o Options) projectOptions() (*cli.ProjectOptions, error) {
 		cli.WithConfigFileEnv,
 		cli.WithDefaultProfiles(o.Profiles...),
 		cli.WithName(o.Name),
-		cli.WithResolvedPaths(true),
+		cli.WithResolvedPaths(!o.NoPathResolution),
+		cli.WithConsistency(!o.NoConsistency),
 		cli.WithInterpolation(!o.NoInterpolate),
 		cli.WithNormalization(!o.NoNormalize),
 		// docker compose folds env_file into environment and drops the
@@ -146,8 +164,16 @@ func (o Options) projectOptions() (*cli.ProjectOptions, error) {
 	return po, nil
 }
 
-// Load reads, merges, interpolates and validates the project.
-func Load(ctx context.Context, o Options) (*types.Project, error) {
+// Load reads, merges, interpolates and validates the project. The loader's
+// warnings go to o.Warn.
+func Load(ctx context.Context, o Options) (p *types.Project, err error) {
+	// Choosing the files already warns (several candidate names, an
+	// unreadable .env), so everything runs with warnings captured.
+	captureWarnings(o.Warn, func() { p, err = load(ctx, o) })
+	return p, err
+}
+
+func load(ctx context.Context, o Options) (*types.Project, error) {
 	po, err := o.projectOptions()
 	if err != nil {
 		return nil, describe(err)
@@ -158,6 +184,9 @@ func Load(ctx context.Context, o Options) (*types.Project, error) {
 	p, err := po.LoadProject(ctx)
 	if err != nil {
 		return nil, describe(withFile(err, po.ConfigPaths))
+	}
+	if o.NoConsistency {
+		return p, nil
 	}
 	if err := p.CheckContainerNameUnicity(); err != nil {
 		return nil, err
@@ -201,26 +230,45 @@ func checkScale(p *types.Project) error {
 }
 
 // withFile names the compose file behind a YAML syntax error, which the
-// loader reports with a line but without the file: each file is parsed on
-// its own to find the one at fault.
+// loader reports with a line but, when it parses a file only to find its
+// name:, without the file. The error's type is internal to the YAML
+// package, so instead of recognizing the error, each file is parsed again:
+// the first one that does not parse is the one the loader stopped at, and
+// its own parse error, now with the file's name, replaces the loader's.
+// Files are parsed only once the load has failed.
 func withFile(err error, files []string) error {
-	if !strings.HasPrefix(err.Error(), "yaml:") {
-		return err
-	}
 	for _, f := range files {
 		if f == "-" {
+			// Standard input was consumed by the loader.
 			continue
 		}
 		b, rerr := os.ReadFile(f)
 		if rerr != nil {
-			continue
+			// The loader reads every file before parsing any, so it
+			// failed reading, not parsing.
+			return err
 		}
-		var doc yaml.Node
-		if perr := yaml.Unmarshal(b, &doc); perr != nil {
-			return fmt.Errorf("%s: %w", f, err)
+		if perr := parseYAML(b); perr != nil {
+			return fmt.Errorf("%s: %w", f, perr)
 		}
 	}
 	return err
+}
+
+// parseYAML reports the first syntax error in b, which may hold several
+// documents, as the loader's decoder reads them.
+func parseYAML(b []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // describe turns loader errors into messages that name the problem plainly.

@@ -1,17 +1,22 @@
 package project
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/sirupsen/logrus"
 )
 
 // writeFiles creates files (path relative to dir: content) under dir.
@@ -256,6 +261,21 @@ func TestLoadErrors(t *testing.T) {
 			wantErr: []string{"compose.yaml", "line 4"},
 		},
 		{
+			name:    "YAML syntax error with -p names the file once",
+			files:   map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    command: x: y\n"},
+			opts:    Options{Name: "named"},
+			wantErr: []string{"compose.yaml: yaml: line 4"},
+		},
+		{
+			name: "YAML syntax error in the second -f file names that file",
+			files: map[string]string{
+				"a.yaml": "services:\n  web: {image: nginx}\n",
+				"b.yaml": "services:\n  web:\n    image: [nginx\n",
+			},
+			opts:    Options{Files: []string{"a.yaml", "b.yaml"}},
+			wantErr: []string{"b.yaml: yaml:", "line 3"},
+		},
+		{
 			name:    "unknown service in depends_on",
 			files:   map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    depends_on: [ghost]\n"},
 			wantErr: []string{"web", "ghost"},
@@ -449,5 +469,188 @@ func TestWithScale(t *testing.T) {
 	}
 	if _, err := WithScale(named, map[string]int{"web": 2}); err == nil || !strings.Contains(err.Error(), "fixed") {
 		t.Errorf("WithScale(web=2) with container_name error = %v, want one naming the container name", err)
+	}
+}
+
+// TestLoadWarnings is not parallel: it swaps os.Stderr and logrus's output
+// to see that nothing but Warn receives the loader's warnings, and parallel
+// tests only start once it is done.
+func TestLoadWarnings(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx:${UNSET_VAR}\n"})
+
+	// As if something had configured logrus to print, as the command line
+	// once did.
+	var logged bytes.Buffer
+	logrus.SetOutput(&logged)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	defer func() { os.Stderr = stderr }()
+
+	var warnings []string
+	_, err = Load(context.Background(), Options{WorkingDir: dir, Env: []string{}, Warn: func(m string) { warnings = append(warnings, m) }})
+	os.Stderr = stderr
+	w.Close()
+	written, rerr := io.ReadAll(r)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(warnings) != 1 {
+		t.Fatalf("warnings = %q, want one", warnings)
+	}
+	want := `The "UNSET_VAR" variable is not set. Defaulting to a blank string.`
+	if warnings[0] != want {
+		t.Errorf("warning = %q, want %q", warnings[0], want)
+	}
+	if len(written) != 0 {
+		t.Errorf("standard error got %q, want nothing", written)
+	}
+	if logged.Len() != 0 {
+		t.Errorf("logrus wrote %q, want nothing", logged.String())
+	}
+
+	// Without Warn the warning goes nowhere.
+	if _, err := Load(context.Background(), Options{WorkingDir: dir, Env: []string{}}); err != nil {
+		t.Fatalf("Load without Warn: %v", err)
+	}
+}
+
+// TestLoadWarningsConcurrent checks that each of several loads running at
+// once gets its own warnings and no one else's.
+func TestLoadWarningsConcurrent(t *testing.T) {
+	t.Parallel()
+	const n = 8
+	got := make([][]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{"compose.yaml": fmt.Sprintf("services:\n  web:\n    image: nginx:${UNSET_%d}\n", i)})
+		wg.Go(func() {
+			_, err := Load(context.Background(), Options{WorkingDir: dir, Env: []string{}, Warn: func(m string) { got[i] = append(got[i], m) }})
+			if err != nil {
+				t.Errorf("Load %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, msgs := range got {
+		if len(msgs) != 1 || !strings.Contains(msgs[0], fmt.Sprintf(`"UNSET_%d"`, i)) {
+			t.Errorf("load %d warnings = %q, want one about UNSET_%d", i, msgs, i)
+		}
+	}
+}
+
+// TestLoadWarnWithinWarn checks that Warn runs outside the loader's lock:
+// a Warn that loads another project must not deadlock.
+func TestLoadWarnWithinWarn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web: {image: \"nginx:${OUTER}\"}\n"})
+	inner := t.TempDir()
+	writeFiles(t, inner, map[string]string{"compose.yaml": "services:\n  web: {image: \"nginx:${INNER}\"}\n"})
+	var msgs []string
+	warn := func(m string) { msgs = append(msgs, m) }
+	_, err := Load(context.Background(), Options{WorkingDir: dir, Env: []string{}, Warn: func(m string) {
+		warn(m)
+		if _, err := Load(context.Background(), Options{WorkingDir: inner, Env: []string{}, Warn: warn}); err != nil {
+			t.Errorf("inner Load: %v", err)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || !strings.Contains(msgs[0], "OUTER") || !strings.Contains(msgs[1], "INNER") {
+		t.Errorf("warnings = %q, want OUTER then INNER", msgs)
+	}
+}
+
+// TestLoadWarningKinds checks that warnings other than interpolation's
+// reach Warn as well, whichever step of the load reports them.
+func TestLoadWarningKinds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{
+			name:  "obsolete version attribute",
+			files: map[string]string{"compose.yaml": "version: '3'\nservices:\n  web: {image: nginx}\n"},
+			want:  []string{"compose.yaml: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion"},
+		},
+		{
+			name: "several default file names",
+			files: map[string]string{
+				"compose.yaml":       "services:\n  web: {image: nginx}\n",
+				"docker-compose.yml": "services:\n  web: {image: httpd}\n",
+			},
+			want: []string{"Found multiple config files with supported names: ", "Using "},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			writeFiles(t, dir, tt.files)
+			var got []string
+			if _, err := Load(context.Background(), Options{WorkingDir: dir, Env: []string{}, Warn: func(m string) { got = append(got, m) }}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("warnings = %q, want %d", got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(got[i], w) || strings.Contains(got[i], "level=") {
+					t.Errorf("warning %d = %q, want it to contain %q, undecorated", i, got[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadNoConsistency(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    networks: [ghostnet]\n"})
+	_, err := Load(context.Background(), Options{WorkingDir: dir, Env: []string{}})
+	if err == nil || !strings.Contains(err.Error(), `"web"`) || !strings.Contains(err.Error(), "ghostnet") {
+		t.Errorf("Load error = %v, want one naming the service and the network", err)
+	}
+	p, err := Load(context.Background(), Options{WorkingDir: dir, Env: []string{}, NoConsistency: true})
+	if err != nil {
+		t.Fatalf("Load with NoConsistency: %v", err)
+	}
+	if _, ok := p.Services["web"].Networks["ghostnet"]; !ok {
+		t.Errorf("web networks = %v, want ghostnet kept", p.Services["web"].Networks)
+	}
+}
+
+func TestLoadNoPathResolution(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    volumes: [\"./data:/data\"]\n"})
+	tests := []struct {
+		noResolve bool
+		want      string
+	}{
+		{noResolve: false, want: filepath.Join(dir, "data")},
+		{noResolve: true, want: "./data"},
+	}
+	for _, tt := range tests {
+		p, err := Load(context.Background(), Options{WorkingDir: dir, Env: []string{}, NoPathResolution: tt.noResolve})
+		if err != nil {
+			t.Fatalf("Load(NoPathResolution=%t): %v", tt.noResolve, err)
+		}
+		vols := p.Services["web"].Volumes
+		if len(vols) != 1 || vols[0].Source != tt.want {
+			t.Errorf("NoPathResolution=%t: volumes = %+v, want source %q", tt.noResolve, vols, tt.want)
+		}
 	}
 }

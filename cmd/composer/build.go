@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/composer/composer/orchestrator"
 )
@@ -23,26 +22,13 @@ func (a *app) buildCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			buildArgs := map[string]string{}
-			for _, kv := range args {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok {
-					v, ok = a.lookupEnv(k)
-				}
-				if ok {
-					buildArgs[k] = v
-				}
-			}
-			var display display = a.progress(cmd)
-			if quiet {
-				display = &quietDisplay{w: a.streams.Err}
-			}
+			display := a.progressOrQuiet(quiet)
 			defer display.Close()
 			orc, err := a.orchestrator(ctx, display)
 			if err != nil {
 				return err
 			}
-			return orc.Build(ctx, p, services, orchestrator.BuildOptions{NoCache: noCache, Pull: pull, Args: buildArgs, Parallel: a.parallel()})
+			return orc.Build(ctx, p, services, orchestrator.BuildOptions{NoCache: noCache, Pull: pull, Args: a.buildArgs(args)})
 		},
 	}
 	f := cmd.Flags()
@@ -53,8 +39,32 @@ func (a *app) buildCommand() *cobra.Command {
 	return cmd
 }
 
+// buildArgs reads --build-arg KEY=VALUE, or KEY taken from the
+// environment (left out when unset there).
+func (a *app) buildArgs(args []string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range args {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			v, ok = a.lookupEnv(k)
+		}
+		if ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// progressOrQuiet is the progress display, or only warnings with -q.
+func (a *app) progressOrQuiet(quiet bool) display {
+	if quiet {
+		return &quietDisplay{w: a.streams.Err}
+	}
+	return a.progress()
+}
+
 func (a *app) pullCommand() *cobra.Command {
-	var ignoreFailures, quiet, includeDeps bool
+	var o orchestrator.PullOptions
 	var policy string
 	cmd := &cobra.Command{
 		Use:               "pull [OPTIONS] [SERVICE...]",
@@ -62,75 +72,31 @@ func (a *app) pullCommand() *cobra.Command {
 		ValidArgsFunction: a.completeServices,
 		RunE: func(cmd *cobra.Command, services []string) error {
 			ctx := cmd.Context()
+			switch policy {
+			case "", "always":
+			case "missing":
+				o.Missing = true
+			default:
+				return usageError(cmd, fmt.Sprintf("invalid --policy value %q: want missing or always", policy))
+			}
 			p, err := a.loadProject(ctx)
 			if err != nil {
 				return err
 			}
-			if len(services) == 0 {
-				services = p.ServiceNames()
-			}
-			var display display = a.progress(cmd)
-			if quiet {
-				display = &quietDisplay{w: a.streams.Err}
-			}
+			display := a.progressOrQuiet(o.Quiet)
 			defer display.Close()
 			orc, err := a.orchestrator(ctx, display)
 			if err != nil {
 				return err
 			}
-			refs := map[string]string{}
-			for _, name := range services {
-				s, err := p.GetService(name)
-				if err != nil {
-					return fmt.Errorf("no such service: %s", name)
-				}
-				if s.Image == "" {
-					continue // build-only services have nothing to pull
-				}
-				if policy == "missing" {
-					if _, err := orc.Engine().InspectImage(ctx, s.Image); err == nil {
-						continue
-					}
-				}
-				refs[s.Image] = name
-			}
-			eg, ectx := errgroup.WithContext(ctx)
-			if n := a.parallel(); n > 0 {
-				eg.SetLimit(n)
-			}
-			var failures []error
-			results := make(chan error, len(refs))
-			for ref, svc := range refs {
-				eg.Go(func() error {
-					err := orc.Pull(ectx, ref, p.Services[svc].Platform)
-					if err != nil {
-						err = fmt.Errorf("service %q: pulling image %q: %w", svc, ref, err)
-						if ignoreFailures {
-							results <- err
-							return nil
-						}
-					}
-					return err
-				})
-			}
-			err = eg.Wait()
-			close(results)
-			for e := range results {
-				failures = append(failures, e)
-			}
-			if err != nil {
-				return err
-			}
-			for _, f := range failures {
-				fmt.Fprintln(a.streams.Err, "WARN", f)
-			}
-			return nil
+			o.Services = services
+			return orc.PullServices(ctx, p, o)
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&ignoreFailures, "ignore-pull-failures", false, "Pull what it can and ignores images with pull failures")
-	f.BoolVarP(&quiet, "quiet", "q", false, "Pull without printing progress information")
-	f.BoolVar(&includeDeps, "include-deps", false, "Also pull services declared as dependencies")
+	f.BoolVar(&o.IgnoreFailures, "ignore-pull-failures", false, "Pull what it can and ignores images with pull failures")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "Pull without printing progress information")
+	f.BoolVar(&o.IncludeDeps, "include-deps", false, "Also pull services declared as dependencies")
 	f.StringVar(&policy, "policy", "", `Apply pull policy ("missing"|"always")`)
 	return cmd
 }

@@ -57,6 +57,11 @@ func (a *app) runConfig(cmd *cobra.Command, services []string, o configOptions) 
 	opts := a.projectOptions()
 	opts.NoInterpolate = o.noInterpolate
 	opts.NoNormalize = o.noNormalize
+	opts.NoConsistency = o.noConsistency
+	opts.NoPathResolution = o.noPathResolution
+	if o.resolveDigests {
+		return usageError(cmd, "--resolve-image-digests is not supported: it needs a registry to ask for each image's digest")
+	}
 	if o.profiles {
 		// Every profile is listed, not only the active ones.
 		opts.Profiles = []string{"*"}

@@ -30,7 +30,7 @@ func (a *app) downCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			display := a.progress(cmd)
+			display := a.progress()
 			defer display.Close()
 			orc, err := a.orchestrator(ctx, display)
 			if err != nil {
@@ -41,7 +41,6 @@ func (a *app) downCommand() *cobra.Command {
 				Volumes:       o.volumes,
 				Timeout:       timeoutFlag(o.timeout),
 				RemoveImages:  o.rmi,
-				Parallel:      a.parallel(),
 			})
 		},
 	}
@@ -51,17 +50,4 @@ func (a *app) downCommand() *cobra.Command {
 	f.IntVarP(&o.timeout, "timeout", "t", -1, "Specify a shutdown timeout in seconds")
 	f.StringVar(&o.rmi, "rmi", "", `Remove images used by services. "local" remove only images that don't have a custom tag ("local"|"all")`)
 	return cmd
-}
-
-func usageError(cmd *cobra.Command, msg string) error {
-	return &exitError{code: 1, err: fmt.Errorf("%s\nSee '%s --help'.", msg, cmd.CommandPath())}
-}
-
-func (a *app) envBool(key string) bool {
-	v, _ := a.lookupEnv(key)
-	switch v {
-	case "1", "true", "TRUE", "True", "yes":
-		return true
-	}
-	return false
 }

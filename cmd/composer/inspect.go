@@ -4,17 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/labels"
 	"github.com/composer/composer/orchestrator"
 )
 
@@ -40,7 +35,8 @@ func (a *app) logsCommand() *cobra.Command {
 				return err
 			}
 			printer := newLogPrinter(a.streams.Out, a.streams.Err, a.colors() && !o.noColor && isTerminal(a.streams.Out), o.noPrefix)
-			if cs, err := orc.Containers(cmd.Context(), t, false); err == nil {
+			// The names known now set the prefix width from the first line.
+			if cs, err := orc.Ps(cmd.Context(), t, orchestrator.PsOptions{All: true}); err == nil {
 				for _, c := range cs {
 					printer.reserve(c.Name)
 				}
@@ -71,76 +67,6 @@ type psOptions struct {
 	orphans              bool
 }
 
-// psEntry is one line of ps, in docker compose's JSON shape.
-type psEntry struct {
-	ID         string            `json:"ID"`
-	Name       string            `json:"Name"`
-	Names      string            `json:"Names"`
-	Image      string            `json:"Image"`
-	Command    string            `json:"Command"`
-	Project    string            `json:"Project"`
-	Service    string            `json:"Service"`
-	Created    int64             `json:"Created"`
-	CreatedAt  string            `json:"CreatedAt"`
-	RunningFor string            `json:"RunningFor"`
-	State      string            `json:"State"`
-	Status     string            `json:"Status"`
-	Health     string            `json:"Health"`
-	ExitCode   int               `json:"ExitCode"`
-	Ports      string            `json:"Ports"`
-	Publishers []publisher       `json:"Publishers"`
-	Labels     map[string]string `json:"-"`
-}
-
-type publisher struct {
-	URL           string `json:"URL"`
-	TargetPort    uint16 `json:"TargetPort"`
-	PublishedPort uint16 `json:"PublishedPort"`
-	Protocol      string `json:"Protocol"`
-}
-
-var exitedRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)
-
-func toPS(c engine.Container) psEntry {
-	e := psEntry{
-		ID: c.ID, Name: c.Name, Names: c.Name, Image: c.Image, Command: c.Command,
-		Project: c.Labels[labels.Project], Service: c.Labels[labels.Service],
-		Created: c.Created.Unix(), CreatedAt: c.Created.Format("2006-01-02 15:04:05 -0700 MST"),
-		RunningFor: humanDuration(time.Since(c.Created)) + " ago",
-		State:      string(c.State), Status: c.Status, Health: string(c.Health), Labels: c.Labels,
-	}
-	// The list call's status text carries the exit code; reading it there
-	// keeps ps to a single engine call.
-	if m := exitedRE.FindStringSubmatch(c.Status); m != nil {
-		e.ExitCode, _ = strconv.Atoi(m[1])
-	}
-	var ports []string
-	for _, p := range c.Ports {
-		pub := publisher{URL: p.IP, TargetPort: p.PrivatePort, PublishedPort: p.PublicPort, Protocol: p.Protocol}
-		e.Publishers = append(e.Publishers, pub)
-		if p.PublicPort != 0 {
-			ports = append(ports, fmt.Sprintf("%s:%d->%d/%s", p.IP, p.PublicPort, p.PrivatePort, p.Protocol))
-		} else {
-			ports = append(ports, fmt.Sprintf("%d/%s", p.PrivatePort, p.Protocol))
-		}
-	}
-	sort.Strings(ports)
-	e.Ports = strings.Join(ports, ", ")
-	return e
-}
-
-func humanDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d seconds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
-}
-
 func (a *app) psCommand() *cobra.Command {
 	var o psOptions
 	cmd := &cobra.Command{
@@ -148,29 +74,31 @@ func (a *app) psCommand() *cobra.Command {
 		Short:             "List containers",
 		ValidArgsFunction: a.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, cs, err := a.listContainers(cmd, args, 0, true)
-			if err != nil {
-				return err
-			}
-			status := o.status
+			opts := orchestrator.PsOptions{All: o.all, Status: o.status, NoOrphans: !o.orphans}
 			if o.filter != "" {
 				k, v, ok := strings.Cut(o.filter, "=")
 				if !ok || k != "status" {
-					return fmt.Errorf("invalid filter %q: only status=<value> is supported", o.filter)
+					return usageError(cmd, fmt.Sprintf("invalid filter %q: only status=<value> is supported", o.filter))
 				}
-				status = append(status, v)
+				opts.Status = append(opts.Status, v)
 			}
-			var entries []psEntry
-			for _, c := range cs {
-				if !o.all && len(status) == 0 && c.State != engine.StateRunning && c.State != engine.StateRestarting && c.State != engine.StatePaused {
-					continue
-				}
-				if len(status) > 0 && !contains(status, string(c.State)) {
-					continue
-				}
-				entries = append(entries, toPS(c))
+			if o.format != "table" && o.format != "json" && o.format != "" {
+				return usageError(cmd, fmt.Sprintf("unsupported format %q: use table or json", o.format))
 			}
-			return a.printPS(entries, o)
+			t, p, err := a.targetProject(cmd, args, 0)
+			if err != nil {
+				return err
+			}
+			opts.Project = p
+			orc, err := a.orchestrator(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			cs, err := orc.Ps(cmd.Context(), t, opts)
+			if err != nil {
+				return err
+			}
+			return a.printPS(cs, o)
 		},
 	}
 	f := cmd.Flags()
@@ -184,41 +112,44 @@ func (a *app) psCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) printPS(entries []psEntry, o psOptions) error {
+func (a *app) printPS(cs []orchestrator.ContainerSummary, o psOptions) error {
 	out := a.streams.Out
 	switch {
 	case o.quiet:
-		for _, e := range entries {
-			fmt.Fprintln(out, e.ID)
+		for _, c := range cs {
+			fmt.Fprintln(out, c.ID)
 		}
 		return nil
 	case o.services:
 		seen := map[string]bool{}
-		for _, e := range entries {
-			if !seen[e.Service] {
-				seen[e.Service] = true
-				fmt.Fprintln(out, e.Service)
+		for _, c := range cs {
+			if !seen[c.Service] {
+				seen[c.Service] = true
+				fmt.Fprintln(out, c.Service)
 			}
 		}
 		return nil
 	case o.format == "json":
-		for _, e := range entries {
-			b, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(out, string(b))
-		}
-		return nil
-	case o.format == "table" || o.format == "":
-		tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
-		for _, e := range entries {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Image, quoteCommand(e.Command), e.Service, e.RunningFor, e.Status, e.Ports)
-		}
-		return tw.Flush()
+		return jsonLines(out, cs)
 	}
-	return fmt.Errorf("unsupported format %q: use table or json", o.format)
+	tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Image, quoteCommand(c.Command), c.Service, c.RunningFor, c.Status, c.Ports)
+	}
+	return tw.Flush()
+}
+
+// jsonLines writes one JSON object a line.
+func jsonLines[T any](w io.Writer, items []T) error {
+	for _, it := range items {
+		b, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, string(b))
+	}
+	return nil
 }
 
 func quoteCommand(c string) string {
@@ -231,98 +162,62 @@ func quoteCommand(c string) string {
 func (a *app) lsCommand() *cobra.Command {
 	var all, quiet bool
 	var format string
+	var filters []string
 	cmd := &cobra.Command{
 		Use:   "ls [OPTIONS]",
 		Short: "List running compose projects",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := a.engine(cmd.Context())
+			if format != "table" && format != "json" {
+				return usageError(cmd, fmt.Sprintf("unsupported format %q: use table or json", format))
+			}
+			opts := orchestrator.ProjectsOptions{All: all}
+			for _, f := range filters {
+				k, v, ok := strings.Cut(f, "=")
+				if !ok || k != "name" {
+					return usageError(cmd, fmt.Sprintf("invalid filter %q: only name=<project> is supported", f))
+				}
+				opts.Names = append(opts.Names, v)
+			}
+			orc, err := a.orchestrator(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
-			cs, err := eng.ListContainers(cmd.Context(), engine.Filter{Labels: map[string]string{labels.Project: ""}})
+			projects, err := orc.Projects(cmd.Context(), opts)
 			if err != nil {
-				return fmt.Errorf("listing containers: %w", err)
+				return err
 			}
-			return printProjects(a.streams.Out, cs, all, quiet, format)
+			return printProjects(a.streams.Out, projects, quiet, format)
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "Show all stopped Compose projects")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "Only display project names")
 	cmd.Flags().StringVar(&format, "format", "table", "Format the output. Values: [table | json]")
-	cmd.Flags().StringArray("filter", nil, "Filter output based on conditions provided")
+	cmd.Flags().StringArrayVar(&filters, "filter", nil, "Filter output based on conditions provided (supported: name=<project>)")
 	return cmd
 }
 
-type projectEntry struct {
-	Name        string `json:"Name"`
-	Status      string `json:"Status"`
-	ConfigFiles string `json:"ConfigFiles"`
-}
-
-// printProjects groups containers by project label, as docker compose ls.
-func printProjects(w io.Writer, cs []engine.Container, all, quiet bool, format string) error {
-	type proj struct {
-		states map[string]int
-		files  string
-	}
-	projects := map[string]*proj{}
-	for _, c := range cs {
-		name := c.Labels[labels.Project]
-		p := projects[name]
-		if p == nil {
-			p = &proj{states: map[string]int{}}
-			projects[name] = p
-		}
-		p.states[string(c.State)]++
-		if p.files == "" {
-			p.files = c.Labels[labels.ConfigFiles]
-		}
-	}
-	var entries []projectEntry
-	for _, name := range sortedNames(projects) {
-		p := projects[name]
-		if !all && p.states["running"] == 0 {
-			continue
-		}
-		var parts []string
-		for _, st := range sortedNames(p.states) {
-			parts = append(parts, fmt.Sprintf("%s(%d)", st, p.states[st]))
-		}
-		entries = append(entries, projectEntry{Name: name, Status: strings.Join(parts, ", "), ConfigFiles: p.files})
-	}
+func printProjects(w io.Writer, projects []orchestrator.ProjectSummary, quiet bool, format string) error {
 	switch {
 	case quiet:
-		for _, e := range entries {
-			fmt.Fprintln(w, e.Name)
+		for _, p := range projects {
+			fmt.Fprintln(w, p.Name)
 		}
+		return nil
 	case format == "json":
-		if entries == nil {
-			entries = []projectEntry{}
-		}
-		b, err := json.Marshal(entries)
+		b, err := json.Marshal(projects)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(w, string(b))
-	default:
-		tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tSTATUS\tCONFIG FILES")
-		for _, e := range entries {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, e.Status, e.ConfigFiles)
-		}
-		return tw.Flush()
+		return nil
 	}
-	return nil
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tCONFIG FILES")
+	for _, p := range projects {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, p.Status, p.ConfigFiles)
 	}
-	sort.Strings(out)
-	return out
+	return tw.Flush()
 }
 
 func (a *app) topCommand() *cobra.Command {
@@ -331,25 +226,28 @@ func (a *app) topCommand() *cobra.Command {
 		Short:             "Display the running processes",
 		ValidArgsFunction: a.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			orc, cs, err := a.listContainers(cmd, args, 0, false)
+			t, err := a.target(cmd, args, 0)
 			if err != nil {
 				return err
 			}
-			for _, c := range cs {
-				if c.State != engine.StateRunning {
-					continue
-				}
-				procs, err := orc.Engine().Top(cmd.Context(), c.ID)
-				if err != nil {
-					return fmt.Errorf("listing processes of %s: %w", c.Name, err)
-				}
-				fmt.Fprintln(a.streams.Out, c.Name)
+			orc, err := a.orchestrator(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			procs, err := orc.Processes(cmd.Context(), t)
+			if err != nil {
+				return err
+			}
+			for _, c := range procs {
+				fmt.Fprintln(a.streams.Out, c.Container)
 				tw := tabwriter.NewWriter(a.streams.Out, 0, 0, 3, ' ', 0)
-				fmt.Fprintln(tw, strings.Join(procs.Titles, "\t"))
-				for _, p := range procs.Processes {
+				fmt.Fprintln(tw, strings.Join(c.Titles, "\t"))
+				for _, p := range c.Processes {
 					fmt.Fprintln(tw, strings.Join(p, "\t"))
 				}
-				tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
 				fmt.Fprintln(a.streams.Out)
 			}
 			return nil
@@ -365,27 +263,24 @@ func (a *app) portCommand() *cobra.Command {
 		Short: "Print the public port for a port binding",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			port, err := strconv.Atoi(args[1])
+			port, err := strconv.ParseUint(args[1], 10, 16)
 			if err != nil {
-				return fmt.Errorf("invalid port %q", args[1])
+				return usageError(cmd, fmt.Sprintf("invalid port %q", args[1]))
 			}
-			if index == 0 {
-				index = 1
-			}
-			_, cs, err := a.listContainers(cmd, args[:1], index, false)
+			t, err := a.target(cmd, args[:1], index)
 			if err != nil {
 				return err
 			}
-			if len(cs) == 0 {
-				return fmt.Errorf("service %q has no container number %d", args[0], index)
+			orc, err := a.orchestrator(cmd.Context(), nil)
+			if err != nil {
+				return err
 			}
-			for _, p := range cs[0].Ports {
-				if int(p.PrivatePort) == port && p.Protocol == protocol && p.PublicPort != 0 {
-					fmt.Fprintf(a.streams.Out, "%s:%d\n", p.IP, p.PublicPort)
-					return nil
-				}
+			addr, err := orc.Port(cmd.Context(), t, uint16(port), protocol)
+			if err != nil {
+				return err
 			}
-			return fmt.Errorf("no port %d/%s published for %s", port, protocol, cs[0].Name)
+			fmt.Fprintln(a.streams.Out, addr)
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&protocol, "protocol", "tcp", "tcp or udp")
@@ -401,53 +296,52 @@ func (a *app) imagesCommand() *cobra.Command {
 		Short:             "List images used by the created containers",
 		ValidArgsFunction: a.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			orc, cs, err := a.listContainers(cmd, args, 0, false)
+			if format != "table" && format != "json" {
+				return usageError(cmd, fmt.Sprintf("unsupported format %q: use table or json", format))
+			}
+			t, err := a.target(cmd, args, 0)
 			if err != nil {
 				return err
 			}
-			type row struct {
-				ContainerName string `json:"ContainerName"`
-				Repository    string `json:"Repository"`
-				Tag           string `json:"Tag"`
-				ID            string `json:"ID"`
-				Size          int64  `json:"Size"`
+			orc, err := a.orchestrator(cmd.Context(), nil)
+			if err != nil {
+				return err
 			}
-			var rows []row
-			for _, c := range cs {
-				img, err := orc.Engine().InspectImage(cmd.Context(), c.ImageID)
-				if err != nil {
-					continue
-				}
-				repo, tag := c.Image, "latest"
-				if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
-					repo, tag = repo[:i], repo[i+1:]
-				}
-				rows = append(rows, row{c.Name, repo, tag, img.ID, img.Size})
+			images, err := orc.Images(cmd.Context(), t)
+			if err != nil {
+				return err
 			}
-			switch {
-			case quiet:
-				for _, r := range rows {
-					fmt.Fprintln(a.streams.Out, r.ID)
-				}
-			case format == "json":
-				b, _ := json.Marshal(rows)
-				fmt.Fprintln(a.streams.Out, string(b))
-			default:
-				tw := tabwriter.NewWriter(a.streams.Out, 0, 0, 3, ' ', 0)
-				fmt.Fprintln(tw, "CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tSIZE")
-				for _, r := range rows {
-					id := strings.TrimPrefix(r.ID, "sha256:")
-					if len(id) > 12 {
-						id = id[:12]
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fMB\n", r.ContainerName, r.Repository, r.Tag, id, float64(r.Size)/1e6)
-				}
-				tw.Flush()
-			}
-			return nil
+			return printImages(a.streams.Out, images, quiet, format)
 		},
 	}
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "Only display IDs")
 	cmd.Flags().StringVar(&format, "format", "table", "Format the output. Values: [table | json]")
 	return cmd
+}
+
+func printImages(w io.Writer, images []orchestrator.ImageSummary, quiet bool, format string) error {
+	switch {
+	case quiet:
+		for _, img := range images {
+			fmt.Fprintln(w, img.ID)
+		}
+		return nil
+	case format == "json":
+		b, err := json.Marshal(images)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, string(b))
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tSIZE")
+	for _, img := range images {
+		id := strings.TrimPrefix(img.ID, "sha256:")
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fMB\n", img.ContainerName, img.Repository, img.Tag, id, float64(img.Size)/1e6)
+	}
+	return tw.Flush()
 }

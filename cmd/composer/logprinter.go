@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/composer/composer/orchestrator"
 )
 
 // logPrinter prints log lines prefixed with their container's name,
@@ -22,8 +24,6 @@ type logPrinter struct {
 	// held buffers lines while a progress display owns the terminal.
 	holding bool
 	held    []func()
-	// notify, if set, hears about containers attaching and exiting.
-	notify func(container, service, text string)
 }
 
 var palette = []string{"36", "33", "32", "35", "34", "96", "93", "92", "95", "94"}
@@ -74,26 +74,25 @@ func (p *logPrinter) Log(container, service string, stderr bool, line string) {
 	io.WriteString(w, text)
 }
 
-func (p *logPrinter) Status(container, service, text string) {
+// Notice shows a container's exit in its column; a container being
+// attached needs no line.
+func (p *logPrinter) Notice(n orchestrator.Notice) {
+	if n.Kind != orchestrator.NoticeExited {
+		return
+	}
 	p.mu.Lock()
-	if text != "attached" {
-		line := p.prefix(container)
-		line = strings.TrimSuffix(strings.TrimSuffix(line, "\x1b[0m"), "| ") + text
-		if p.color {
-			line += "\x1b[0m"
-		}
-		line += "\n"
-		if p.holding {
-			p.held = append(p.held, func() { io.WriteString(p.out, line) })
-		} else {
-			io.WriteString(p.out, line)
-		}
+	defer p.mu.Unlock()
+	line := p.prefix(n.Container)
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\x1b[0m"), "| ") + fmt.Sprintf("exited with code %d", n.ExitCode)
+	if p.color {
+		line += "\x1b[0m"
 	}
-	notify := p.notify
-	p.mu.Unlock()
-	if notify != nil {
-		notify(container, service, text)
+	line += "\n"
+	if p.holding {
+		p.held = append(p.held, func() { io.WriteString(p.out, line) })
+		return
 	}
+	io.WriteString(p.out, line)
 }
 
 func (p *logPrinter) hold() {

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/composer/composer/orchestrator"
 )
 
@@ -19,10 +17,9 @@ type display interface {
 	Close()
 }
 
-// progress picks the display for --progress, --ansi and NO_COLOR: a live
-// view on a terminal, plain lines otherwise.
-func (a *app) progress(_ *cobra.Command) display {
-	w := a.streams.Err
+// progressMode is --progress, then COMPOSE_PROGRESS, then auto; --ansi
+// never makes auto plain.
+func (a *app) progressMode() string {
 	mode := a.global.progress
 	if v, ok := a.lookupEnv("COMPOSE_PROGRESS"); ok && mode == "" {
 		mode = v
@@ -33,7 +30,14 @@ func (a *app) progress(_ *cobra.Command) display {
 	if a.global.ansi == "never" && mode == "auto" {
 		mode = "plain"
 	}
-	switch mode {
+	return mode
+}
+
+// progress picks the display for --progress, --ansi and NO_COLOR: a live
+// view on a terminal, plain lines otherwise.
+func (a *app) progress() display {
+	w := a.streams.Err
+	switch a.progressMode() {
 	case "quiet":
 		return &quietDisplay{w: w}
 	case "json":
@@ -47,6 +51,46 @@ func (a *app) progress(_ *cobra.Command) display {
 		return newTTYDisplay(w, a.colors())
 	}
 	return &plainDisplay{w: w}
+}
+
+// warn reports a warning that comes before any progress display (from
+// loading the project, or about a flag): a plain line, or a json event in
+// json progress mode.
+func (a *app) warn(text string) {
+	if a.progressMode() == "json" {
+		(&jsonDisplay{w: a.streams.Err}).Event(orchestrator.Event{Kind: orchestrator.KindProject, Status: orchestrator.Warning, Detail: text, Done: true, Time: time.Now()})
+		return
+	}
+	fmt.Fprintf(a.streams.Err, "warning: %s\n", text)
+}
+
+// phasedDisplay opens a display on the first event after each Close, for
+// operations with several phases of progress (attached up: bringing the
+// project up, then stopping it) and logs in between.
+type phasedDisplay struct {
+	open func() display
+	// mu guards cur: events come from many goroutines while the log view
+	// closes the current phase.
+	mu  sync.Mutex
+	cur display
+}
+
+func (d *phasedDisplay) Event(e orchestrator.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cur == nil {
+		d.cur = d.open()
+	}
+	d.cur.Event(e)
+}
+
+func (d *phasedDisplay) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cur != nil {
+		d.cur.Close()
+		d.cur = nil
+	}
 }
 
 // colors reports whether output may use colour.
@@ -76,7 +120,7 @@ func (d *plainDisplay) Event(e orchestrator.Event) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if e.Status == orchestrator.Warning && e.Kind == orchestrator.KindProject {
-		fmt.Fprintf(d.w, "WARN %s\n", e.Detail)
+		fmt.Fprintf(d.w, "warning: %s\n", e.Detail)
 		return
 	}
 	key := label(e)
@@ -109,7 +153,7 @@ func (d *quietDisplay) Event(e orchestrator.Event) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	fmt.Fprintf(d.w, "WARN %s\n", strings.TrimSpace(label(e)+" "+e.Detail))
+	fmt.Fprintf(d.w, "warning: %s\n", strings.TrimSpace(label(e)+" "+e.Detail))
 }
 
 func (d *quietDisplay) Close() {}
@@ -235,7 +279,7 @@ func (d *ttyDisplay) draw() {
 		fmt.Fprintf(&b, "\x1b[%dA", d.drawn)
 	}
 	for _, w := range d.warnings {
-		b.WriteString("\x1b[2K" + d.paint("33", "WARN") + " " + w + "\n")
+		b.WriteString("\x1b[2K" + d.paint("33", "warning:") + " " + w + "\n")
 	}
 	d.warnings = nil
 	done := 0

@@ -8,13 +8,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
-	"github.com/composer/composer/engine"
 	"github.com/composer/composer/engine/docker"
 	"github.com/composer/composer/orchestrator"
 	"github.com/composer/composer/project"
@@ -46,6 +44,14 @@ func (e *exitError) Error() string {
 
 func (e *exitError) Unwrap() error { return e.err }
 
+// exitCode turns an operation's exit code into the command's result.
+func exitCode(code int, err error) error {
+	if err != nil || code == 0 {
+		return err
+	}
+	return &exitError{code: code}
+}
+
 // globalOptions are the flags every command shares, as in docker compose.
 type globalOptions struct {
 	files       []string
@@ -59,67 +65,109 @@ type globalOptions struct {
 	dryRun      bool
 }
 
+// connector opens the engine once per run and returns what makes
+// orchestrators over it, and what closes it.
+type connector func(ctx context.Context) (newOrchestrator func(orchestrator.Sink, ...orchestrator.Option) *orchestrator.Orchestrator, closeFn func(), err error)
+
+// dockerEngine connects to the Docker engine that DOCKER_HOST (or the
+// default socket) names: the one place that chooses the engine.
+func dockerEngine(ctx context.Context) (func(orchestrator.Sink, ...orchestrator.Option) *orchestrator.Orchestrator, func(), error) {
+	e, err := docker.New(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(s orchestrator.Sink, opts ...orchestrator.Option) *orchestrator.Orchestrator {
+		return orchestrator.New(e, s, opts...)
+	}, func() { _ = e.Close() }, nil
+}
+
 // app holds what the commands share during one run.
 type app struct {
 	streams Streams
 	global  globalOptions
-	eng     engine.Engine
+	connect connector
+	newOrc  func(orchestrator.Sink, ...orchestrator.Option) *orchestrator.Orchestrator
 	closeFn func()
-	// onInterrupt, when it holds a channel, receives Ctrl-C instead of the
-	// command's context being cancelled.
-	onInterrupt atomic.Value
+	// mu guards onInterrupt: the signal goroutine reads it while a
+	// command sets it.
+	mu sync.Mutex
+	// onInterrupt, when set, receives Ctrl-C instead of the command's
+	// context being cancelled (attached up stops the project itself).
+	onInterrupt chan struct{}
 }
 
 func run(ctx context.Context, args []string, streams Streams) int {
-	// compose-go reports some warnings through logrus; show them the way
-	// docker compose does, on standard error without timestamps.
-	logrus.SetOutput(streams.Err)
-	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true, DisableQuote: true})
+	return runWith(ctx, args, streams, dockerEngine)
+}
 
-	a := &app{streams: streams}
+// runWith runs one command line over the engine connect opens, and
+// returns the process's exit code: 0, the code an operation asked for,
+// 130 after an interrupt, or 1 for any other error.
+func runWith(ctx context.Context, args []string, streams Streams, connect connector) int {
+	a := &app{streams: streams, connect: connect}
 	defer a.close()
-	// Ctrl-C cancels the command, unless a command (attached up) asked to
-	// handle it itself; a cancelled command exits 130.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() {
-		for {
-			select {
-			case sig, ok := <-streams.Interrupts:
-				if !ok {
-					return
-				}
-				if h, _ := a.onInterrupt.Load().(chan os.Signal); h != nil {
-					h <- sig
-					continue
-				}
-				cancel()
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go a.forwardInterrupts(ctx, cancel)
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
 	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return 0
-	}
 	var ee *exitError
-	if errors.As(err, &ee) {
+	switch {
+	case err == nil && ctx.Err() == nil:
+		return 0
+	case errors.As(err, &ee):
 		if ee.err != nil {
 			fmt.Fprintln(streams.Err, ee.err)
 		}
 		return ee.code
-	}
-	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+	case err == nil, errors.Is(err, orchestrator.ErrInterrupted), errors.Is(err, context.Canceled), ctx.Err() != nil:
+		// A command that ends quietly on Ctrl-C (logs -f) was still
+		// interrupted, as docker compose reports it.
 		return 130
 	}
 	fmt.Fprintln(streams.Err, err)
 	return 1
+}
+
+// forwardInterrupts cancels the command on Ctrl-C, unless the command
+// asked to handle interrupts itself.
+func (a *app) forwardInterrupts(ctx context.Context, cancel func()) {
+	for {
+		select {
+		case _, ok := <-a.streams.Interrupts:
+			if !ok {
+				return
+			}
+			a.mu.Lock()
+			h := a.onInterrupt
+			a.mu.Unlock()
+			if h == nil {
+				cancel()
+				continue
+			}
+			select {
+			case h <- struct{}{}:
+			default: // one pending interrupt is enough
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// interrupts makes Ctrl-C reach the returned channel instead of
+// cancelling the command.
+func (a *app) interrupts() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.onInterrupt == nil {
+		a.onInterrupt = make(chan struct{}, 1)
+	}
+	return a.onInterrupt
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -136,7 +184,12 @@ func (a *app) rootCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},
-		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if a.global.dryRun {
+				return usageError(cmd, "--dry-run is not supported yet: nothing was done")
+			}
+			return nil
+		},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &exitError{code: 1, err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
@@ -151,8 +204,7 @@ func (a *app) rootCommand() *cobra.Command {
 	f.IntVar(&g.parallel, "parallel", -1, "Control max parallelism, -1 for unlimited")
 	f.StringVar(&g.progress, "progress", "", "Set type of progress output (auto, tty, plain, json, quiet) (default auto)")
 	f.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI control characters ("never"|"always"|"auto")`)
-	f.BoolVar(&g.dryRun, "dry-run", false, "Execute command in dry run mode")
-	_ = f.MarkHidden("dry-run")
+	f.BoolVar(&g.dryRun, "dry-run", false, "Execute command in dry run mode (not supported yet: refused)")
 
 	root.AddCommand(
 		a.upCommand(),
@@ -189,6 +241,12 @@ func (a *app) lookupEnv(key string) (string, bool) {
 	return "", false
 }
 
+func (a *app) envBool(key string) bool {
+	v, _ := a.lookupEnv(key)
+	b, err := strconv.ParseBool(v)
+	return err == nil && b || v == "yes"
+}
+
 // projectOptions turns the global flags into loader options.
 func (a *app) projectOptions() project.Options {
 	g := a.global
@@ -199,6 +257,7 @@ func (a *app) projectOptions() project.Options {
 		Profiles:         g.profiles,
 		EnvFiles:         g.envFiles,
 		Env:              a.streams.Env,
+		Warn:             a.warn,
 	}
 }
 
@@ -213,18 +272,17 @@ func (a *app) projectName(ctx context.Context) (string, *types.Project, error) {
 	return project.Resolve(ctx, a.projectOptions())
 }
 
-// engine connects to the Docker engine once per run.
-func (a *app) engine(ctx context.Context) (engine.Engine, error) {
-	if a.eng != nil {
-		return a.eng, nil
+// orchestrator connects to the engine (once per run) and returns an
+// orchestrator reporting to sink, bounded by --parallel.
+func (a *app) orchestrator(ctx context.Context, sink orchestrator.Sink) (*orchestrator.Orchestrator, error) {
+	if a.newOrc == nil {
+		newOrc, closeFn, err := a.connect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		a.newOrc, a.closeFn = newOrc, closeFn
 	}
-	e, err := docker.New(ctx)
-	if err != nil {
-		return nil, err
-	}
-	a.eng = e
-	a.closeFn = func() { _ = e.Close() }
-	return e, nil
+	return a.newOrc(sink, orchestrator.WithParallel(a.parallel())), nil
 }
 
 // parallel is the concurrency bound: --parallel, then
@@ -241,16 +299,11 @@ func (a *app) parallel() int {
 	return 0
 }
 
-// orchestrator returns an orchestrator reporting to the progress display.
-func (a *app) orchestrator(ctx context.Context, sink orchestrator.Sink) (*orchestrator.Orchestrator, error) {
-	e, err := a.engine(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return orchestrator.New(e, sink), nil
+func usageError(cmd *cobra.Command, msg string) error {
+	return &exitError{code: 1, err: fmt.Errorf("%s\nSee '%s --help'.", msg, cmd.CommandPath())}
 }
 
-// stdoutIsTerminal reports whether standard output is a terminal.
+// isTerminal reports whether w is a terminal.
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	if !ok {

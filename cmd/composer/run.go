@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
 
 	"github.com/mattn/go-shellwords"
 	"github.com/spf13/cobra"
 
-	"github.com/composer/composer/engine"
 	"github.com/composer/composer/orchestrator"
 	"github.com/composer/composer/project"
 )
@@ -35,7 +32,7 @@ func (a *app) runCommand() *cobra.Command {
 	f.SetInterspersed(false)
 	f.BoolVarP(&o.detach, "detach", "d", false, "Run container in background and print container ID")
 	f.BoolVar(&o.rm, "rm", false, "Automatically remove the container when it exits")
-	f.BoolVarP(&o.noTTY, "no-TTY", "T", !isTerminal(os.Stdout), "Disable pseudo-TTY allocation (default: auto-detected)")
+	f.BoolVarP(&o.noTTY, "no-TTY", "T", false, "Disable pseudo-TTY allocation (default: auto-detected)")
 	f.BoolVarP(&o.tty, "tty", "t", true, "Allocate a pseudo-TTY")
 	_ = f.MarkHidden("tty")
 	f.BoolVar(&o.noDeps, "no-deps", false, "Don't start linked services")
@@ -58,6 +55,13 @@ func (a *app) runCommand() *cobra.Command {
 
 func (a *app) runRun(cmd *cobra.Command, service string, command []string, o runOptions) error {
 	ctx := cmd.Context()
+	switch {
+	case cmd.Flags().Changed("no-TTY"):
+	case cmd.Flags().Changed("tty"):
+		o.noTTY = !o.tty
+	default:
+		o.noTTY = !isTerminal(a.streams.Out)
+	}
 	p, err := a.loadProject(ctx)
 	if err != nil {
 		return err
@@ -67,15 +71,44 @@ func (a *app) runRun(cmd *cobra.Command, service string, command []string, o run
 			return err
 		}
 	}
+	opts, err := a.runOptions(cmd, service, command, o)
+	if err != nil {
+		return err
+	}
+	display := a.progress()
+	orc, err := a.orchestrator(ctx, display)
+	if err != nil {
+		display.Close()
+		return err
+	}
+	id, name, err := orc.RunPrepare(ctx, p, opts)
+	// The progress view is done before the container owns the terminal.
+	display.Close()
+	if err != nil {
+		return err
+	}
+	code, err := orc.RunOneOff(ctx, orchestrator.OneOff{Project: p.Name, ID: id, Name: name},
+		orchestrator.OneOffOptions{Detach: o.detach, Remove: o.rm, TTY: opts.TTY, Interactive: opts.Interactive}, a.terminal())
+	if err == nil && o.detach {
+		fmt.Fprintln(a.streams.Out, name)
+	}
+	return exitCode(code, err)
+}
+
+func (a *app) runOptions(cmd *cobra.Command, service string, command []string, o runOptions) (orchestrator.RunOptions, error) {
 	opts := orchestrator.RunOptions{
 		Service: service, Env: o.env, Environ: a.lookupEnv, Labels: o.labels, Name: o.name,
 		User: o.user, Workdir: o.workdir, Volumes: o.volumes, Ports: o.ports,
 		ServicePorts: o.servicePorts, UseAliases: o.useAliases, NoDeps: o.noDeps,
-		TTY: !o.noTTY && !o.detach, Interactive: o.interactive && !o.detach, Parallel: a.parallel(),
-		Images: orchestrator.ImageOptions{Build: o.build},
+		TTY: !o.noTTY && !o.detach, Interactive: o.interactive && !o.detach,
+		Images: orchestrator.ImageOptions{Build: o.build, QuietPull: o.quietPull},
 	}
-	if o.pull != "policy" {
+	switch o.pull {
+	case "policy":
+	case "always", "missing", "never", "build":
 		opts.Images.Pull = o.pull
+	default:
+		return opts, usageError(cmd, fmt.Sprintf("invalid --pull value %q: want always, missing, never or policy", o.pull))
 	}
 	if len(command) > 0 {
 		opts.Command = command
@@ -83,66 +116,12 @@ func (a *app) runRun(cmd *cobra.Command, service string, command []string, o run
 	if cmd.Flags().Changed("entrypoint") {
 		ep, err := shellwords.Parse(o.entrypoint)
 		if err != nil {
-			return fmt.Errorf("invalid --entrypoint: %w", err)
+			return opts, fmt.Errorf("invalid --entrypoint: %w", err)
 		}
 		opts.Entrypoint = ep
 		if opts.Entrypoint == nil {
 			opts.Entrypoint = []string{}
 		}
 	}
-	display := a.progress(cmd)
-	orc, err := a.orchestrator(ctx, display)
-	if err != nil {
-		display.Close()
-		return err
-	}
-	id, name, err := orc.RunPrepare(ctx, p, opts)
-	display.Close()
-	if err != nil {
-		return err
-	}
-	eng := orc.Engine()
-	if o.detach {
-		if err := eng.StartContainer(ctx, id); err != nil {
-			return fmt.Errorf("starting container %s: %w", name, err)
-		}
-		fmt.Fprintln(a.streams.Out, name)
-		return nil
-	}
-	streams := engine.Streams{Stdout: a.streams.Out, Stderr: a.streams.Err}
-	if opts.Interactive {
-		streams.Stdin = a.streams.In
-	}
-	if opts.TTY {
-		streams.Stderr = nil // a TTY merges the streams
-	}
-	// Attach before starting so that no output is lost.
-	wait, err := eng.Attach(ctx, id, streams, opts.TTY)
-	if err != nil {
-		return err
-	}
-	restore := a.rawTerminal(opts.TTY)
-	if err := eng.StartContainer(ctx, id); err != nil {
-		restore()
-		return fmt.Errorf("starting container %s: %w", name, err)
-	}
-	if opts.TTY {
-		a.resize(ctx, orc, id, false)
-	}
-	outErr := wait()
-	restore()
-	code, err := orc.WaitExit(context.WithoutCancel(ctx), p.Name, id)
-	if o.rm {
-		_ = eng.RemoveContainer(context.WithoutCancel(ctx), id, engine.RemoveOptions{Force: true, RemoveVolumes: true})
-	}
-	if err != nil {
-		return err
-	}
-	if outErr != nil && ctx.Err() != nil {
-		return outErr
-	}
-	if code != 0 {
-		return &exitError{code: code}
-	}
-	return nil
+	return opts, nil
 }

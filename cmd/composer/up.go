@@ -82,24 +82,8 @@ func (a *app) upCommand() *cobra.Command {
 
 func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
 	ctx := cmd.Context()
-	if o.menu {
-		fmt.Fprintln(a.streams.Err, "WARN --menu is not supported: the interactive shortcuts are not shown")
-	}
-	if o.alwaysRecreateDeps {
-		if o.noRecreate {
-			return usageError(cmd, "--always-recreate-deps and --no-recreate are incompatible")
-		}
-		o.forceRecreate = true
-		fmt.Fprintln(a.streams.Err, "WARN --always-recreate-deps recreates every selected service and its dependencies")
-	}
-	if o.forceRecreate && o.noRecreate {
-		return usageError(cmd, "--force-recreate and --no-recreate are incompatible")
-	}
-	if o.exitCodeFrom != "" {
-		o.abortOnExit = true
-	}
-	if o.detach && (o.abortOnExit || o.abortOnFailure) {
-		return usageError(cmd, "--abort-on-container-exit and --abort-on-container-failure are incompatible with --detach")
+	if err := a.checkUpFlags(cmd, &o); err != nil {
+		return err
 	}
 	scale, err := project.ParseScale(o.scale)
 	if err != nil {
@@ -115,18 +99,56 @@ func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
 	if p, err = project.WithScale(p, scale); err != nil {
 		return err
 	}
-	if o.exitCodeFrom != "" {
-		if _, ok := p.Services[o.exitCodeFrom]; !ok {
-			return fmt.Errorf("no such service: %s", o.exitCodeFrom)
+	opts := a.upOptions(o)
+	if o.detach || o.wait || o.noStart {
+		display := a.progress()
+		defer display.Close()
+		orc, err := a.orchestrator(ctx, display)
+		if err != nil {
+			return err
 		}
+		return orc.Up(ctx, p, opts)
 	}
+	return a.runAttachedUp(ctx, p, services, o, opts)
+}
+
+// checkUpFlags refuses flags that contradict each other, and warns about
+// those that are accepted with a limit.
+func (a *app) checkUpFlags(cmd *cobra.Command, o *upOptions) error {
+	if o.menu {
+		a.warn("--menu is not supported: the interactive shortcuts are not shown")
+	}
+	if o.alwaysRecreateDeps {
+		if o.noRecreate {
+			return usageError(cmd, "--always-recreate-deps and --no-recreate are incompatible")
+		}
+		o.forceRecreate = true
+		a.warn("--always-recreate-deps recreates every selected service and its dependencies")
+	}
+	if o.forceRecreate && o.noRecreate {
+		return usageError(cmd, "--force-recreate and --no-recreate are incompatible")
+	}
+	if o.detach && (o.abortOnExit || o.abortOnFailure || o.exitCodeFrom != "") {
+		return usageError(cmd, "--abort-on-container-exit, --abort-on-container-failure and --exit-code-from are incompatible with --detach")
+	}
+	if len(o.attach) > 0 && o.attachDeps {
+		return usageError(cmd, "--attach and --attach-dependencies are incompatible")
+	}
+	switch o.pull {
+	case "policy", "always", "missing", "never", "build":
+	default:
+		return usageError(cmd, fmt.Sprintf("invalid --pull value %q: want always, missing, never, build or policy", o.pull))
+	}
+	return nil
+}
+
+func (a *app) upOptions(o upOptions) orchestrator.UpOptions {
 	opts := orchestrator.UpOptions{
 		Recreate:         orchestrator.RecreateDiverged,
 		NoStart:          o.noStart,
 		RemoveOrphans:    o.removeOrphans || a.envBool("COMPOSE_REMOVE_ORPHANS"),
 		Wait:             o.wait,
 		WaitTimeout:      time.Duration(o.waitTimeout) * time.Second,
-		Parallel:         a.parallel(),
 		Timeout:          timeoutFlag(o.timeout),
 		Images:           orchestrator.ImageOptions{Build: o.build, NoBuild: o.noBuild, QuietPull: o.quietPull},
 		RenewAnonVolumes: o.renewAnonVolumes,
@@ -140,18 +162,7 @@ func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
 	if o.noRecreate {
 		opts.Recreate = orchestrator.RecreateNever
 	}
-	detached := o.detach || o.wait || o.noStart
-	if !detached {
-		return a.runAttachedUp(ctx, p, services, o, opts)
-	}
-	display := a.progress(cmd)
-	orc, err := a.orchestrator(ctx, display)
-	if err != nil {
-		return err
-	}
-	err = orc.Up(ctx, p, opts)
-	display.Close()
-	return err
+	return opts
 }
 
 func timeoutFlag(secs int) *time.Duration {

@@ -21,7 +21,7 @@ func (e *Engine) ListContainers(ctx context.Context, filter engine.Filter) ([]en
 	}
 	res, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
-		return nil, fmt.Errorf("listing containers: %w", translate(err))
+		return nil, translate(err)
 	}
 	out := make([]engine.Container, 0, len(res.Items))
 	for _, s := range res.Items {
@@ -34,7 +34,7 @@ func (e *Engine) ListContainers(ctx context.Context, filter engine.Filter) ([]en
 func (e *Engine) InspectContainer(ctx context.Context, id string) (engine.ContainerDetails, error) {
 	res, err := e.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
-		return engine.ContainerDetails{}, fmt.Errorf("inspecting container %s: %w", id, translate(err))
+		return engine.ContainerDetails{}, translate(err)
 	}
 	return fromInspect(res.Container), nil
 }
@@ -50,24 +50,42 @@ func (e *Engine) CreateContainer(ctx context.Context, spec engine.ContainerSpec)
 	}
 	res, err := e.cli.ContainerCreate(ctx, opts)
 	if err != nil {
-		return "", fmt.Errorf("creating container %s: %w", spec.Name, translate(err))
+		return "", translate(err)
 	}
 	for _, ep := range connect {
-		if err := e.ConnectNetwork(ctx, ep.Network, res.ID, ep); err != nil {
+		if err := e.connectNetwork(ctx, res.ID, ep); err != nil {
 			// A fresh context: the caller's may be what failed.
 			rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			_, rmErr := e.cli.ContainerRemove(rmCtx, res.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 			cancel()
-			return "", fmt.Errorf("creating container %s: %w", spec.Name, errors.Join(err, rmErr))
+			if rmErr != nil {
+				rmErr = fmt.Errorf("removing the half-made container %s: %w", res.ID, translate(rmErr))
+			}
+			return "", errors.Join(err, rmErr)
 		}
 	}
 	return res.ID, nil
 }
 
+// connectNetwork attaches a created container to one more network. Only
+// CreateContainer needs it, on engines that take one network at create;
+// the error names the network, which the caller of CreateContainer cannot
+// tell from the container's name alone.
+func (e *Engine) connectNetwork(ctx context.Context, containerID string, ep engine.EndpointSpec) error {
+	es, err := toEndpointSettings(ep)
+	if err != nil {
+		return err // toCreateOptions has checked ep: unreachable
+	}
+	if _, err := e.cli.NetworkConnect(ctx, ep.Network, client.NetworkConnectOptions{Container: containerID, EndpointConfig: es}); err != nil {
+		return fmt.Errorf("connecting network %s: %w", ep.Network, translate(err))
+	}
+	return nil
+}
+
 // StartContainer starts a created or stopped container.
 func (e *Engine) StartContainer(ctx context.Context, id string) error {
 	if _, err := e.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
-		return fmt.Errorf("starting container %s: %w", id, translate(err))
+		return translate(err)
 	}
 	return nil
 }
@@ -81,7 +99,7 @@ func (e *Engine) StopContainer(ctx context.Context, id string, timeout *time.Dur
 		opts.Timeout = &secs
 	}
 	if _, err := e.cli.ContainerStop(ctx, id, opts); err != nil {
-		return fmt.Errorf("stopping container %s: %w", id, translate(err))
+		return translate(err)
 	}
 	return nil
 }
@@ -89,7 +107,7 @@ func (e *Engine) StopContainer(ctx context.Context, id string, timeout *time.Dur
 // KillContainer sends signal (the engine's default, SIGKILL, when empty).
 func (e *Engine) KillContainer(ctx context.Context, id string, signal string) error {
 	if _, err := e.cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: signal}); err != nil {
-		return fmt.Errorf("killing container %s: %w", id, translate(err))
+		return translate(err)
 	}
 	return nil
 }
@@ -101,13 +119,13 @@ func (e *Engine) RemoveContainer(ctx context.Context, id string, opts engine.Rem
 	if err == nil || isRemovalInProgress(err) {
 		return nil
 	}
-	return fmt.Errorf("removing container %s: %w", id, translate(err))
+	return translate(err)
 }
 
 // RenameContainer renames a container.
 func (e *Engine) RenameContainer(ctx context.Context, id, newName string) error {
 	if _, err := e.cli.ContainerRename(ctx, id, client.ContainerRenameOptions{NewName: newName}); err != nil {
-		return fmt.Errorf("renaming container %s to %s: %w", id, newName, translate(err))
+		return translate(err)
 	}
 	return nil
 }
@@ -115,7 +133,7 @@ func (e *Engine) RenameContainer(ctx context.Context, id, newName string) error 
 // PauseContainer freezes a running container.
 func (e *Engine) PauseContainer(ctx context.Context, id string) error {
 	if _, err := e.cli.ContainerPause(ctx, id, client.ContainerPauseOptions{}); err != nil {
-		return fmt.Errorf("pausing container %s: %w", id, translate(err))
+		return translate(err)
 	}
 	return nil
 }
@@ -123,7 +141,7 @@ func (e *Engine) PauseContainer(ctx context.Context, id string) error {
 // UnpauseContainer thaws a paused container.
 func (e *Engine) UnpauseContainer(ctx context.Context, id string) error {
 	if _, err := e.cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); err != nil {
-		return fmt.Errorf("unpausing container %s: %w", id, translate(err))
+		return translate(err)
 	}
 	return nil
 }
@@ -132,7 +150,7 @@ func (e *Engine) UnpauseContainer(ctx context.Context, id string) error {
 func (e *Engine) Top(ctx context.Context, id string) (engine.Processes, error) {
 	res, err := e.cli.ContainerTop(ctx, id, client.ContainerTopOptions{})
 	if err != nil {
-		return engine.Processes{}, fmt.Errorf("listing processes of container %s: %w", id, translate(err))
+		return engine.Processes{}, translate(err)
 	}
 	return engine.Processes{Titles: res.Titles, Processes: res.Processes}, nil
 }
@@ -146,7 +164,7 @@ func (e *Engine) ResizeTTY(ctx context.Context, id string, height, width uint, e
 		_, err = e.cli.ContainerResize(ctx, id, client.ContainerResizeOptions{Height: height, Width: width})
 	}
 	if err != nil {
-		return fmt.Errorf("resizing the terminal of %s: %w", id, translate(err))
+		return translate(err)
 	}
 	return nil
 }

@@ -217,6 +217,13 @@ func toCreateOptions(spec engine.ContainerSpec, apiVersion string) (opts client.
 			first = spec.Networks
 		} else {
 			connect = slices.Clone(spec.Networks[1:])
+			// Converted again when connected; checked now so that a bad
+			// address fails the create before a container exists.
+			for _, ep := range connect {
+				if _, err := toEndpointSettings(ep); err != nil {
+					errs = append(errs, err)
+				}
+			}
 		}
 		netCfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{}}
 		for i, ep := range first {
@@ -249,7 +256,7 @@ func toCreateOptions(spec engine.ContainerSpec, apiVersion string) (opts client.
 	}
 
 	if err := errors.Join(errs...); err != nil {
-		return client.ContainerCreateOptions{}, nil, fmt.Errorf("converting container %s: %w", spec.Name, err)
+		return client.ContainerCreateOptions{}, nil, fmt.Errorf("invalid container spec: %w", err)
 	}
 	return client.ContainerCreateOptions{
 		Name:             spec.Name,
@@ -418,7 +425,7 @@ func toNetworkCreate(spec engine.NetworkSpec) (client.NetworkCreateOptions, erro
 		opts.IPAM.Config = append(opts.IPAM.Config, ic)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return client.NetworkCreateOptions{}, fmt.Errorf("converting network %s: %w", spec.Name, err)
+		return client.NetworkCreateOptions{}, fmt.Errorf("invalid network spec: %w", err)
 	}
 	return opts, nil
 }
@@ -590,10 +597,6 @@ func fromNetwork(n network.Network) engine.Network {
 
 func fromVolume(v volume.Volume) engine.Volume {
 	return engine.Volume{Name: v.Name, Driver: v.Driver, Labels: v.Labels, Mountpoint: v.Mountpoint, CreatedAt: parseTime(v.CreatedAt)}
-}
-
-func fromImageSummary(s image.Summary) engine.Image {
-	return engine.Image{ID: s.ID, RepoTags: s.RepoTags, Labels: s.Labels, Size: s.Size, Created: time.Unix(s.Created, 0)}
 }
 
 func fromImageInspect(r image.InspectResponse) engine.Image {

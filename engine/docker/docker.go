@@ -65,11 +65,12 @@ func (e *Engine) APIVersion() string {
 	return e.apiVersion
 }
 
-// Info describes the engine.
+// Info describes the engine. It is not part of engine.Engine: only a
+// command showing versions needs it, and that command holds this adapter.
 func (e *Engine) Info(ctx context.Context) (engine.Info, error) {
 	res, err := e.cli.Info(ctx, client.InfoOptions{})
 	if err != nil {
-		return engine.Info{}, fmt.Errorf("getting engine info: %w", translate(err))
+		return engine.Info{}, translate(err)
 	}
 	return engine.Info{
 		APIVersion:    e.apiVersion,
@@ -111,7 +112,7 @@ func (e *Engine) Events(ctx context.Context, filter engine.EventFilter) (<-chan 
 				// The client reports ctx's own error when it is cancelled;
 				// that is the normal end of the stream, not a failure.
 				if ok && err != nil && ctx.Err() == nil {
-					errc <- fmt.Errorf("reading engine events: %w", translate(err))
+					errc <- translate(err)
 				}
 				return
 			case m := <-res.Messages:
@@ -155,7 +156,11 @@ func addLabelFilters(f client.Filters, labels map[string]string) {
 }
 
 // translate maps the engine's NotFound and Conflict answers to composer's
-// sentinels, keeping the engine's message for the reader.
+// sentinels, keeping the engine's message for the reader. Methods return
+// what it gives without saying which operation failed: every caller wraps
+// the error with that and the resource's name, and saying it here too
+// would print it twice. A method adds words only where the caller cannot
+// know them, such as which of its several engine calls failed.
 func translate(err error) error {
 	switch {
 	case err == nil:

@@ -19,28 +19,15 @@ import (
 func (e *Engine) InspectImage(ctx context.Context, ref string) (engine.Image, error) {
 	res, err := e.cli.ImageInspect(ctx, ref)
 	if err != nil {
-		return engine.Image{}, fmt.Errorf("inspecting image %s: %w", ref, translate(err))
+		return engine.Image{}, translate(err)
 	}
 	return fromImageInspect(res.InspectResponse), nil
-}
-
-// ListImages lists the engine's images.
-func (e *Engine) ListImages(ctx context.Context) ([]engine.Image, error) {
-	res, err := e.cli.ImageList(ctx, client.ImageListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("listing images: %w", translate(err))
-	}
-	out := make([]engine.Image, 0, len(res.Items))
-	for _, s := range res.Items {
-		out = append(out, fromImageSummary(s))
-	}
-	return out, nil
 }
 
 // RemoveImage removes an image (untags it, when it has other tags).
 func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) error {
 	if _, err := e.cli.ImageRemove(ctx, ref, client.ImageRemoveOptions{Force: force}); err != nil {
-		return fmt.Errorf("removing image %s: %w", ref, translate(err))
+		return translate(err)
 	}
 	return nil
 }
@@ -52,29 +39,22 @@ func (e *Engine) PullImage(ctx context.Context, ref string, platform string, pro
 	if platform != "" {
 		p, err := parsePlatform(platform)
 		if err != nil {
-			return fmt.Errorf("pulling image %s: %w", ref, err)
+			return err
 		}
 		opts.Platforms = []ocispec.Platform{*p}
 	}
 	rc, err := e.cli.ImagePull(ctx, ref, opts)
 	if err != nil {
-		return fmt.Errorf("pulling image %s: %w", ref, translate(err))
+		return translate(err)
 	}
 	defer rc.Close()
-	if err := decodeProgress(rc, progress, nil); err != nil {
-		return fmt.Errorf("pulling image %s: %w", ref, err)
-	}
-	return nil
+	return decodeProgress(rc, progress, nil)
 }
 
 // BuildImage builds an image with the engine's classic builder, which every
 // engine since API 1.41 has without a session, and returns the image id.
 // Like a pull, a failed step arrives as an error message in the stream.
 func (e *Engine) BuildImage(ctx context.Context, buildContext io.Reader, spec engine.BuildSpec, progress func(engine.ProgressLine)) (string, error) {
-	name := "image"
-	if len(spec.Tags) > 0 {
-		name = spec.Tags[0]
-	}
 	opts := client.ImageBuildOptions{
 		Tags:        spec.Tags,
 		Dockerfile:  spec.Dockerfile,
@@ -93,13 +73,13 @@ func (e *Engine) BuildImage(ctx context.Context, buildContext io.Reader, spec en
 	if spec.Platform != "" {
 		p, err := parsePlatform(spec.Platform)
 		if err != nil {
-			return "", fmt.Errorf("building %s: %w", name, err)
+			return "", err
 		}
 		opts.Platforms = []ocispec.Platform{*p}
 	}
 	res, err := e.cli.ImageBuild(ctx, buildContext, opts)
 	if err != nil {
-		return "", fmt.Errorf("building %s: %w", name, translate(err))
+		return "", translate(err)
 	}
 	defer res.Body.Close()
 	var id string
@@ -111,17 +91,18 @@ func (e *Engine) BuildImage(ctx context.Context, buildContext io.Reader, spec en
 		}
 	})
 	if err != nil {
-		return "", fmt.Errorf("building %s: %w", name, err)
+		return "", err
 	}
 	if id == "" && len(spec.Tags) > 0 {
+		// The build succeeded; what failed is finding its result.
 		img, err := e.InspectImage(ctx, spec.Tags[0])
 		if err != nil {
-			return "", fmt.Errorf("building %s: %w", name, err)
+			return "", fmt.Errorf("inspecting the built image %s: %w", spec.Tags[0], err)
 		}
 		id = img.ID
 	}
 	if id == "" {
-		return "", fmt.Errorf("building %s: the engine reported no image id", name)
+		return "", errors.New("the engine reported no image id")
 	}
 	return id, nil
 }

@@ -20,7 +20,7 @@ func (e *Engine) ListNetworks(ctx context.Context, filter engine.Filter) ([]engi
 	}
 	res, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
-		return nil, fmt.Errorf("listing networks: %w", translate(err))
+		return nil, translate(err)
 	}
 	out := make([]engine.Network, 0, len(res.Items))
 	for _, n := range res.Items {
@@ -36,11 +36,11 @@ func (e *Engine) ListNetworks(ctx context.Context, filter engine.Filter) ([]engi
 func (e *Engine) InspectNetwork(ctx context.Context, name string) (engine.Network, error) {
 	res, err := e.cli.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
 	if err != nil {
-		return engine.Network{}, fmt.Errorf("inspecting network %s: %w", name, translate(err))
+		return engine.Network{}, translate(err)
 	}
 	n := res.Network.Network
 	if n.Name != name && n.ID != name {
-		return engine.Network{}, fmt.Errorf("inspecting network %s: %w: the engine matched %s (%s) by prefix", name, engine.ErrNotFound, n.Name, n.ID)
+		return engine.Network{}, fmt.Errorf("%w: network %s not found (the engine matched %s by id prefix)", engine.ErrNotFound, name, n.Name)
 	}
 	return fromNetwork(n), nil
 }
@@ -59,17 +59,17 @@ func (e *Engine) CreateNetwork(ctx context.Context, spec engine.NetworkSpec) (st
 		f.Add("name", spec.Name)
 		res, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 		if err != nil {
-			return "", fmt.Errorf("creating network %s: %w", spec.Name, translate(err))
+			return "", fmt.Errorf("looking for a network of the same name: %w", translate(err))
 		}
 		for _, n := range res.Items {
 			if n.Name == spec.Name {
-				return "", fmt.Errorf("creating network %s: %w: network with name %s already exists", spec.Name, engine.ErrConflict, spec.Name)
+				return "", fmt.Errorf("%w: network with name %s already exists", engine.ErrConflict, spec.Name)
 			}
 		}
 	}
 	res, err := e.cli.NetworkCreate(ctx, spec.Name, opts)
 	if err != nil {
-		return "", fmt.Errorf("creating network %s: %w", spec.Name, translate(err))
+		return "", translate(err)
 	}
 	return res.ID, nil
 }
@@ -84,20 +84,7 @@ func (e *Engine) RemoveNetwork(ctx context.Context, id string) error {
 		return nil
 	}
 	if strings.Contains(err.Error(), "active endpoints") {
-		return fmt.Errorf("removing network %s: %w: %s", id, engine.ErrConflict, err.Error())
+		return fmt.Errorf("%w: %s", engine.ErrConflict, err.Error())
 	}
-	return fmt.Errorf("removing network %s: %w", id, translate(err))
-}
-
-// ConnectNetwork attaches a container to a network with the endpoint's
-// aliases and addresses.
-func (e *Engine) ConnectNetwork(ctx context.Context, network, container string, ep engine.EndpointSpec) error {
-	es, err := toEndpointSettings(ep)
-	if err != nil {
-		return fmt.Errorf("connecting container %s to network %s: %w", container, network, err)
-	}
-	if _, err := e.cli.NetworkConnect(ctx, network, client.NetworkConnectOptions{Container: container, EndpointConfig: es}); err != nil {
-		return fmt.Errorf("connecting container %s to network %s: %w", container, network, translate(err))
-	}
-	return nil
+	return translate(err)
 }

@@ -20,7 +20,7 @@ import (
 func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOptions, stdout, stderr io.Writer) error {
 	insp, err := e.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
-		return fmt.Errorf("reading logs of container %s: %w", id, translate(err))
+		return translate(err)
 	}
 	tty := insp.Container.Config != nil && insp.Container.Config.Tty
 	rc, err := e.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{
@@ -33,7 +33,7 @@ func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOp
 		Tail:       opts.Tail,
 	})
 	if err != nil {
-		return fmt.Errorf("reading logs of container %s: %w", id, translate(err))
+		return translate(err)
 	}
 	defer rc.Close()
 	if err := copyOutput(rc, tty, stdout, stderr); err != nil {
@@ -42,7 +42,7 @@ func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOp
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("reading logs of container %s: %w", id, err)
+		return fmt.Errorf("reading the log stream: %w", err)
 	}
 	return nil
 }
@@ -82,13 +82,13 @@ func (e *Engine) Exec(ctx context.Context, id string, spec engine.ExecSpec, stre
 		Cmd:          spec.Cmd,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("creating exec in container %s: %w", id, translate(err))
+		return 0, fmt.Errorf("creating the exec: %w", translate(err))
 	}
 	execID := created.ID
 
 	if spec.Detach {
 		if _, err := e.cli.ExecStart(ctx, execID, client.ExecStartOptions{Detach: true, TTY: spec.TTY}); err != nil {
-			return 0, fmt.Errorf("starting exec in container %s: %w", id, translate(err))
+			return 0, fmt.Errorf("starting the exec: %w", translate(err))
 		}
 		if spec.OnStart != nil {
 			spec.OnStart(execID)
@@ -98,7 +98,7 @@ func (e *Engine) Exec(ctx context.Context, id string, spec engine.ExecSpec, stre
 
 	hj, err := e.cli.ExecAttach(ctx, execID, client.ExecAttachOptions{TTY: spec.TTY})
 	if err != nil {
-		return 0, fmt.Errorf("starting exec in container %s: %w", id, translate(err))
+		return 0, fmt.Errorf("starting the exec: %w", translate(err))
 	}
 	defer hj.Close()
 	// The hijacked connection outlives the request's context: close it
@@ -115,7 +115,7 @@ func (e *Engine) Exec(ctx context.Context, id string, spec engine.ExecSpec, stre
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		return 0, fmt.Errorf("reading exec output in container %s: %w", id, err)
+		return 0, fmt.Errorf("reading the exec's output: %w", err)
 	}
 	return e.execExitCode(ctx, execID)
 }
@@ -127,7 +127,7 @@ func (e *Engine) execExitCode(ctx context.Context, execID string) (int, error) {
 	for try := 0; ; try++ {
 		res, err := e.cli.ExecInspect(ctx, execID, client.ExecInspectOptions{})
 		if err != nil {
-			return 0, fmt.Errorf("inspecting exec %s: %w", execID, translate(err))
+			return 0, fmt.Errorf("reading the exec's exit code: %w", translate(err))
 		}
 		if !res.Running || try == 20 {
 			return res.ExitCode, nil
@@ -160,7 +160,7 @@ func (e *Engine) Attach(ctx context.Context, id string, streams engine.Streams, 
 		Stderr: streams.Stderr != nil,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("attaching to container %s: %w", id, translate(err))
+		return nil, translate(err)
 	}
 	hj := res.HijackedResponse
 	stop := context.AfterFunc(ctx, hj.Close)
@@ -179,7 +179,7 @@ func (e *Engine) Attach(ctx context.Context, id string, streams engine.Streams, 
 			return ctx.Err()
 		}
 		if err != nil {
-			return fmt.Errorf("reading output of container %s: %w", id, err)
+			return fmt.Errorf("reading the container's output: %w", err)
 		}
 		return nil
 	}

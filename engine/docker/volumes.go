@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/moby/moby/client"
 
@@ -19,7 +18,7 @@ func (e *Engine) ListVolumes(ctx context.Context, filter engine.Filter) ([]engin
 	}
 	res, err := e.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 	if err != nil {
-		return nil, fmt.Errorf("listing volumes: %w", translate(err))
+		return nil, translate(err)
 	}
 	out := make([]engine.Volume, 0, len(res.Items))
 	for _, v := range res.Items {
@@ -32,7 +31,7 @@ func (e *Engine) ListVolumes(ctx context.Context, filter engine.Filter) ([]engin
 func (e *Engine) InspectVolume(ctx context.Context, name string) (engine.Volume, error) {
 	res, err := e.cli.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
 	if err != nil {
-		return engine.Volume{}, fmt.Errorf("inspecting volume %s: %w", name, translate(err))
+		return engine.Volume{}, translate(err)
 	}
 	return fromVolume(res.Volume), nil
 }
@@ -48,7 +47,7 @@ func (e *Engine) CreateVolume(ctx context.Context, spec engine.VolumeSpec) (engi
 		Labels:     spec.Labels,
 	})
 	if err != nil {
-		return engine.Volume{}, fmt.Errorf("creating volume %s: %w", spec.Name, translate(err))
+		return engine.Volume{}, translate(err)
 	}
 	return fromVolume(res.Volume), nil
 }
@@ -57,7 +56,7 @@ func (e *Engine) CreateVolume(ctx context.Context, spec engine.VolumeSpec) (engi
 // engine.ErrConflict.
 func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) error {
 	if _, err := e.cli.VolumeRemove(ctx, name, client.VolumeRemoveOptions{Force: force}); err != nil {
-		return fmt.Errorf("removing volume %s: %w", name, translate(err))
+		return translate(err)
 	}
 	return nil
 }

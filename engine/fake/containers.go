@@ -127,7 +127,7 @@ func (e *Engine) CreateContainer(ctx context.Context, spec engine.ContainerSpec)
 	}
 	for _, c := range e.containers {
 		if c.name == name {
-			return "", fmt.Errorf("container name %q is already in use by %s: %w", name, c.id, engine.ErrConflict)
+			return "", conflict("container name %q is already in use by %s", name, c.id)
 		}
 	}
 	img, err := e.lookupImage(spec.Image)
@@ -245,7 +245,7 @@ func (e *Engine) StartContainer(ctx context.Context, id string) error {
 	case engine.StateRunning:
 		return nil
 	case engine.StatePaused:
-		return fmt.Errorf("container %s is paused, unpause it instead: %w", c.name, engine.ErrConflict)
+		return conflict("container %s is paused, unpause it instead", c.name)
 	}
 	// A network removed since the create makes the start fail, as in the
 	// engine, which only allocates endpoints when a container starts.
@@ -373,7 +373,7 @@ func (e *Engine) KillContainer(ctx context.Context, id string, signal string) er
 		return err
 	}
 	if !c.running() {
-		return fmt.Errorf("container %s is not running: %w", c.name, engine.ErrConflict)
+		return conflict("container %s is not running", c.name)
 	}
 	e.kill(c, signal)
 	return nil
@@ -423,7 +423,7 @@ func (e *Engine) RemoveContainer(ctx context.Context, id string, opts engine.Rem
 	}
 	if c.running() {
 		if !opts.Force {
-			return fmt.Errorf("container %s is %s, stop it or force the removal: %w", c.name, c.state, engine.ErrConflict)
+			return conflict("container %s is %s, stop it or force the removal", c.name, c.state)
 		}
 		e.kill(c, "SIGKILL")
 	}
@@ -455,7 +455,7 @@ func (e *Engine) RenameContainer(ctx context.Context, id, newName string) error 
 	}
 	for _, o := range e.containers {
 		if o.name == newName {
-			return fmt.Errorf("container name %q is already in use by %s: %w", newName, o.id, engine.ErrConflict)
+			return conflict("container name %q is already in use by %s", newName, o.id)
 		}
 	}
 	old := c.name
@@ -474,7 +474,7 @@ func (e *Engine) PauseContainer(ctx context.Context, id string) error {
 		return err
 	}
 	if c.state != engine.StateRunning {
-		return fmt.Errorf("container %s is not running: %w", c.name, engine.ErrConflict)
+		return conflict("container %s is not running", c.name)
 	}
 	c.state = engine.StatePaused
 	e.containerEvent(c, "pause")
@@ -491,7 +491,7 @@ func (e *Engine) UnpauseContainer(ctx context.Context, id string) error {
 		return err
 	}
 	if c.state != engine.StatePaused {
-		return fmt.Errorf("container %s is not paused: %w", c.name, engine.ErrConflict)
+		return conflict("container %s is not paused", c.name)
 	}
 	c.state = engine.StateRunning
 	e.containerEvent(c, "unpause")
@@ -632,7 +632,7 @@ func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOp
 			text = l.time.UTC().Format(time.RFC3339Nano) + " " + text
 		}
 		if _, err := io.WriteString(w, text); err != nil {
-			return fmt.Errorf("writing logs of %s: %w", id, err)
+			return fmt.Errorf("writing the log: %w", err)
 		}
 	}
 	if !follow {
@@ -685,7 +685,7 @@ func (e *Engine) Exec(ctx context.Context, id string, spec engine.ExecSpec, stre
 	}
 	if c.state != engine.StateRunning {
 		e.mu.Unlock()
-		return 0, fmt.Errorf("container %s is not running: %w", c.name, engine.ErrConflict)
+		return 0, conflict("container %s is not running", c.name)
 	}
 	e.nextExec++
 	execID := fmt.Sprintf("exec-%d", e.nextExec)
@@ -700,7 +700,7 @@ func (e *Engine) Exec(ctx context.Context, id string, spec engine.ExecSpec, stre
 	}
 	if streams.Stdout != nil && b.ExecStdout != "" {
 		if _, err := io.WriteString(streams.Stdout, b.ExecStdout); err != nil {
-			return 0, fmt.Errorf("writing exec output: %w", err)
+			return 0, fmt.Errorf("writing the exec's output: %w", err)
 		}
 	}
 	return b.ExecExitCode, nil
@@ -717,7 +717,7 @@ func (e *Engine) Attach(ctx context.Context, id string, streams engine.Streams, 
 		return nil, err
 	}
 	if c.state != engine.StateCreated && !c.running() {
-		return nil, fmt.Errorf("container %s is not running, start it first: %w", c.name, engine.ErrConflict)
+		return nil, conflict("container %s is not running, start it first", c.name)
 	}
 	run := c.run
 	if !c.running() {
@@ -740,7 +740,7 @@ func (e *Engine) Attach(ctx context.Context, id string, streams engine.Streams, 
 		}{{streams.Stdout, b.Stdout}, {stderr, b.Stderr}} {
 			if o.w != nil && o.text != "" {
 				if _, err := io.WriteString(o.w, o.text); err != nil {
-					return fmt.Errorf("writing output of %s: %w", id, err)
+					return fmt.Errorf("writing the container's output: %w", err)
 				}
 			}
 		}
@@ -758,7 +758,7 @@ func (e *Engine) Top(ctx context.Context, id string) (engine.Processes, error) {
 		return engine.Processes{}, err
 	}
 	if !c.running() {
-		return engine.Processes{}, fmt.Errorf("container %s is not running: %w", c.name, engine.ErrConflict)
+		return engine.Processes{}, conflict("container %s is not running", c.name)
 	}
 	cmd := strings.Join(slices.Concat(c.spec.Entrypoint, c.spec.Cmd), " ")
 	return engine.Processes{
@@ -803,7 +803,7 @@ func (e *Engine) Exit(idOrName string, code int) error {
 		return err
 	}
 	if !c.running() {
-		return fmt.Errorf("container %s is not running: %w", c.name, engine.ErrConflict)
+		return conflict("container %s is not running", c.name)
 	}
 	e.exit(c, code)
 	return nil
@@ -819,7 +819,7 @@ func (e *Engine) SetHealth(idOrName string, h engine.Health) error {
 		return err
 	}
 	if !c.running() {
-		return fmt.Errorf("container %s is not running: %w", c.name, engine.ErrConflict)
+		return conflict("container %s is not running", c.name)
 	}
 	e.setHealth(c, h)
 	return nil

@@ -44,7 +44,7 @@ func (s *subscriber) push(ev engine.Event) {
 	}
 }
 
-// Events implements engine.System. Like the engine, a non-zero
+// Events implements engine.Events. Like the engine, a non-zero
 // filter.Since replays the matching past events first. When ctx is done
 // both channels are closed without an error, as the Docker adapter does:
 // the caller ended the stream, nothing failed.

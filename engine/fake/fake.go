@@ -12,7 +12,8 @@
 // make single operations fail with Fail or FailOnce, and count calls with
 // Calls. Without a script a container interprets its command the way the
 // enginetest image does: ["exit", "N"] exits with N, ["echo", words...]
-// writes the words and exits 0, anything else keeps running until stopped;
+// writes the words and exits 0, ["sleep", "ready"] writes "ready" and keeps
+// running, anything else keeps running until stopped;
 // a healthcheck ending in ["exit", "N"] fails unless N is 0.
 package fake
 
@@ -148,6 +149,8 @@ func (e *Engine) behaviourFor(spec engine.ContainerSpec) Behaviour {
 		}
 	case len(spec.Cmd) > 0 && spec.Cmd[0] == "echo":
 		b.Exit, b.Stdout = true, strings.Join(spec.Cmd[1:], " ")+"\n"
+	case slices.Equal(spec.Cmd, []string{"sleep", "ready"}):
+		b.Stdout = "ready\n"
 	}
 	// A probe of the image's program, [... "exit", "N"], fails unless N is 0.
 	if hc := spec.Healthcheck; hc != nil && len(hc.Test) >= 2 && hc.Test[len(hc.Test)-2] == "exit" && hc.Test[len(hc.Test)-1] != "0" {
@@ -169,9 +172,10 @@ type fault struct {
 // e.g. "CreateContainer", "StartContainer", "PullImage", "CreateNetwork")
 // on the resource called name fail with err. The name is the container's
 // name or id, the network's, the volume's name or the image reference as
-// passed to the call; an empty op or name matches any. A nil err fails with
-// a generic error. Faults are checked after the call is counted and before
-// anything changes, so a failed call leaves the state untouched.
+// passed to the call; an empty op or name matches any. The call returns err
+// itself, as the engine's answer; a nil err fails with a generic error.
+// Faults are checked after the call is counted and before anything
+// changes, so a failed call leaves the state untouched.
 func (e *Engine) Fail(op, name string, err error) {
 	e.addFault(op, name, err, -1)
 }
@@ -240,7 +244,9 @@ func (e *Engine) enter(ctx context.Context, op string, names ...string) error {
 				e.faults = slices.Delete(e.faults, i, i+1)
 			}
 		}
-		return fmt.Errorf("%s %s: %w", op, strings.Join(names, " "), f.err)
+		// As given: the injected error plays the engine's message, and
+		// the caller adds which operation failed, as with the real engine.
+		return f.err
 	}
 	return nil
 }
@@ -258,16 +264,6 @@ func (e *Engine) Published() []engine.Event {
 	return out
 }
 
-// Info implements engine.System.
-func (e *Engine) Info(ctx context.Context) (engine.Info, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.enter(ctx, "Info"); err != nil {
-		return engine.Info{}, err
-	}
-	return engine.Info{APIVersion: "1.47", ServerVersion: "fake", Name: "fake", OS: "linux", Host: "fake://"}, nil
-}
-
 // randomID returns 64 hex digits, the shape of engine ids.
 func randomID() string {
 	b := make([]byte, 32)
@@ -282,8 +278,15 @@ func copyLabels(m map[string]string) map[string]string {
 	return out
 }
 
+// notFound and conflict build the fake's errors the way the Docker adapter
+// reports the engine's: the sentinel, then the engine's message, and no
+// words about the operation, which the caller adds.
 func notFound(kind, name string) error {
-	return fmt.Errorf("no such %s %q: %w", kind, name, engine.ErrNotFound)
+	return fmt.Errorf("%w: no such %s: %s", engine.ErrNotFound, kind, name)
+}
+
+func conflict(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{engine.ErrConflict}, args...)...)
 }
 
 // humanDuration renders d the way the engine's status texts do.

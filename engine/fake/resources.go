@@ -2,6 +2,7 @@ package fake
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -89,10 +90,10 @@ func (e *Engine) CreateNetwork(ctx context.Context, spec engine.NetworkSpec) (st
 		return "", err
 	}
 	if spec.Name == "" {
-		return "", fmt.Errorf("creating a network: no name")
+		return "", errors.New("network name is empty")
 	}
 	if _, err := e.lookupNetwork(spec.Name); err == nil {
-		return "", fmt.Errorf("network with name %s already exists: %w", spec.Name, engine.ErrConflict)
+		return "", conflict("network with name %s already exists", spec.Name)
 	}
 	return e.addNetwork(spec, false).id, nil
 }
@@ -151,49 +152,11 @@ func (e *Engine) RemoveNetwork(ctx context.Context, id string) error {
 	}
 	for _, c := range e.containers {
 		if _, ok := c.endpoints[n.id]; ok && c.running() {
-			return fmt.Errorf("network %s has active endpoints (%s): %w", n.name, c.name, engine.ErrConflict)
+			return conflict("network %s has active endpoints (%s)", n.name, c.name)
 		}
 	}
 	delete(e.networks, n.id)
 	e.publish("network", "destroy", n.id, n.eventAttrs())
-	return nil
-}
-
-// ConnectNetwork implements engine.Networks. Connecting a container twice
-// is a conflict.
-func (e *Engine) ConnectNetwork(ctx context.Context, networkName, containerID string, ep engine.EndpointSpec) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	n, netErr := e.lookupNetwork(networkName)
-	c, cErr := e.lookupContainer(containerID)
-	names := []string{networkName, containerID}
-	if n != nil {
-		names = append(names, n.name, n.id)
-	}
-	if c != nil {
-		names = append(names, c.name, c.id)
-	}
-	if err := e.enter(ctx, "ConnectNetwork", names...); err != nil {
-		return err
-	}
-	if netErr != nil {
-		return netErr
-	}
-	if cErr != nil {
-		return cErr
-	}
-	if _, ok := c.endpoints[n.id]; ok {
-		return fmt.Errorf("container %s is already attached to network %s: %w", c.name, n.name, engine.ErrConflict)
-	}
-	ep.Network = n.name
-	c.endpoints[n.id] = &endpoint{spec: ep}
-	if c.running() {
-		e.assignIPs(c)
-	}
-	a := n.eventAttrs()
-	a["container"] = c.id
-	e.publish("network", "connect", n.id, a)
-	c.notify()
 	return nil
 }
 
@@ -259,7 +222,7 @@ func (e *Engine) CreateVolume(ctx context.Context, spec engine.VolumeSpec) (engi
 	}
 	if v, ok := e.volumes[spec.Name]; ok {
 		if spec.Driver != "" && spec.Driver != v.Driver {
-			return engine.Volume{}, fmt.Errorf("volume %s exists with driver %s: %w", v.Name, v.Driver, engine.ErrConflict)
+			return engine.Volume{}, conflict("volume %s exists with driver %s", v.Name, v.Driver)
 		}
 		return copyVolume(v), nil
 	}
@@ -314,7 +277,7 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) erro
 		return notFound("volume", name)
 	}
 	if e.volumeInUse(name) {
-		return fmt.Errorf("volume %s is in use: %w", name, engine.ErrConflict)
+		return conflict("volume %s is in use", name)
 	}
 	e.deleteVolume(v)
 	return nil
@@ -403,21 +366,6 @@ func (e *Engine) InspectImage(ctx context.Context, ref string) (engine.Image, er
 	return copyImage(img), nil
 }
 
-// ListImages implements engine.Images, sorted by id.
-func (e *Engine) ListImages(ctx context.Context) ([]engine.Image, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.enter(ctx, "ListImages"); err != nil {
-		return nil, err
-	}
-	out := []engine.Image{}
-	for _, img := range e.images {
-		out = append(out, copyImage(img))
-	}
-	slices.SortFunc(out, func(a, b engine.Image) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
-}
-
 // PullImage implements engine.Images: unless a fault is injected for it,
 // ref exists afterwards.
 func (e *Engine) PullImage(ctx context.Context, ref string, platform string, progress func(engine.ProgressLine)) error {
@@ -494,7 +442,7 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) error 
 	if !force {
 		for _, c := range e.containers {
 			if c.imageID == img.ID {
-				return fmt.Errorf("image %s is used by container %s: %w", ref, c.name, engine.ErrConflict)
+				return conflict("image %s is used by container %s", ref, c.name)
 			}
 		}
 	}
