@@ -84,7 +84,7 @@ func (o *Orchestrator) AttachedUp(ctx context.Context, p *types.Project, opts At
 		opts.AbortOnExit = true
 	}
 	r := &attachedRun{o: o, p: p, opts: opts, consumer: consumer, jobs: oneShotDependencies(p),
-		running: map[string]bool{}, exits: make(chan Notice, 16), done: make(chan struct{})}
+		running: map[string]bool{}, reported: map[string]bool{}, exits: make(chan Notice, 16), done: make(chan struct{})}
 	defer close(r.done)
 	logCtx, stopLogs := context.WithCancel(ctx)
 	defer stopLogs()
@@ -121,10 +121,16 @@ type attachedRun struct {
 	consumer LogConsumer
 	// jobs are the services others wait for to complete successfully.
 	jobs map[string]bool
-	// mu guards running: notices come from one log reader per container
-	// while the policy loop counts what is left.
+	// mu guards running, reported and queued: notices come from one log
+	// reader per container while the policy loop counts what is left.
 	mu      sync.Mutex
 	running map[string]bool
+	// reported are the containers whose exit the consumer has been told
+	// of since they last started; queued counts the exits handed to the
+	// policy loop that it has not taken yet, so that it does not return
+	// before it has applied the policy to every exit.
+	reported map[string]bool
+	queued   int
 	// exits carries exit notices to the policy loop; done is closed when
 	// the loop has returned, so a late notice is dropped, never blocked on.
 	exits chan Notice
@@ -143,10 +149,13 @@ func (r *attachedRun) Notice(n Notice) {
 	case NoticeAttached:
 		r.mu.Lock()
 		r.running[n.Container] = true
+		delete(r.reported, n.Container)
 		r.mu.Unlock()
 	case NoticeExited:
 		r.mu.Lock()
 		delete(r.running, n.Container)
+		r.reported[n.Container] = true
+		r.queued++
 		r.mu.Unlock()
 	}
 	r.consumer.Notice(n)
@@ -158,15 +167,29 @@ func (r *attachedRun) Notice(n Notice) {
 	}
 }
 
+// left counts the followed containers still running and the exits the
+// policy loop has still to take.
 func (r *attachedRun) left() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.running)
+	return len(r.running) + r.queued
 }
 
-// attach counts the followed containers that run now and tells the
-// consumer which containers it follows. It returns how many still run,
-// or 0 when there is nothing left to follow.
+// took records that the policy loop has taken an exit.
+func (r *attachedRun) took() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queued--
+}
+
+// attach counts the followed containers whose exit is still to come and
+// tells the consumer which containers it follows. It returns how many it
+// follows, 0 when there are none.
+//
+// A container that has already stopped counts until its exit is
+// reported: its log reader delivers its lines, then its exit, which the
+// abort policy must see like any other (a test service that finished
+// during up still gives its exit code).
 func (r *attachedRun) attach(ctx context.Context) (int, error) {
 	cs, err := r.o.Containers(ctx, Target{Project: r.p.Name, Services: r.opts.Services}, false)
 	if err != nil {
@@ -176,14 +199,17 @@ func (r *attachedRun) attach(ctx context.Context) (int, error) {
 	r.mu.Lock()
 	for _, c := range cs {
 		names = append(names, c.Name)
-		if c.State == engine.StateRunning {
-			r.running[c.Name] = true
+		switch c.State {
+		case engine.StateRunning, engine.StateExited, engine.StateDead:
+			if !r.reported[c.Name] {
+				r.running[c.Name] = true
+			}
 		}
 	}
 	r.mu.Unlock()
 	r.consumer.Notice(Notice{Kind: NoticeAttaching, Containers: names})
-	if r.left() == 0 && len(cs) > 0 {
-		return 0, nil // everything followed already finished during up
+	if r.left() == 0 {
+		return 0, nil
 	}
 	return len(cs), nil
 }
@@ -199,6 +225,7 @@ func (r *attachedRun) follow(ctx context.Context, logsDone <-chan error, stopLog
 			stopLogs()
 			return 0, r.interrupted(ctx)
 		case e := <-r.exits:
+			r.took()
 			if r.aborts(e) {
 				return r.abort(ctx, e)
 			}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
 	"github.com/composer/composer/orchestrator"
@@ -75,33 +76,37 @@ func (a *app) runConfig(cmd *cobra.Command, services []string, o configOptions) 
 			return err
 		}
 	}
-	out := a.streams.Out
-	lines := func(names []string) error {
+	if o.quiet {
+		return nil
+	}
+	if names, ok := configNames(p, o); ok {
 		for _, n := range names {
-			fmt.Fprintln(out, n)
+			fmt.Fprintln(a.streams.Out, n)
 		}
 		return nil
 	}
+	if o.hash != "" {
+		return a.printHashes(p, o.hash)
+	}
+	return a.writeConfig(p, o)
+}
+
+// configNames is the list that --services, --volumes, --networks,
+// --images or --profiles asks for; false when none is asked.
+func configNames(p *types.Project, o configOptions) ([]string, bool) {
 	switch {
-	case o.quiet:
-		return nil
 	case o.services:
-		return lines(p.ServiceNames())
+		return p.ServiceNames(), true
 	case o.volumes:
-		return lines(p.VolumeNames())
+		return p.VolumeNames(), true
 	case o.networks:
-		return lines(p.NetworkNames())
+		return p.NetworkNames(), true
 	case o.images:
 		var imgs []string
 		for _, n := range p.ServiceNames() {
-			s := p.Services[n]
-			img := s.Image
-			if img == "" {
-				img = p.Name + "-" + n
-			}
-			imgs = append(imgs, img)
+			imgs = append(imgs, orchestrator.ImageName(p, p.Services[n]))
 		}
-		return lines(imgs)
+		return imgs, true
 	case o.profiles:
 		set := map[string]bool{}
 		for _, s := range p.AllServices() {
@@ -119,26 +124,36 @@ func (a *app) runConfig(cmd *cobra.Command, services []string, o configOptions) 
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		return lines(names)
-	case o.hash != "":
-		names := []string{o.hash}
-		if o.hash == "*" {
-			names = p.ServiceNames()
-		}
-		for _, n := range names {
-			s, err := p.GetService(n)
-			if err != nil {
-				return fmt.Errorf("no such service: %s", n)
-			}
-			h, err := orchestrator.ServiceHash(s)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "%s %s\n", n, h)
-		}
-		return nil
+		return names, true
 	}
+	return nil, false
+}
+
+// printHashes prints the config hash of one service, or all with "*".
+func (a *app) printHashes(p *types.Project, which string) error {
+	names := []string{which}
+	if which == "*" {
+		names = p.ServiceNames()
+	}
+	for _, n := range names {
+		s, err := p.GetService(n)
+		if err != nil {
+			return fmt.Errorf("no such service: %s", n)
+		}
+		h, err := orchestrator.ServiceHash(s)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.streams.Out, "%s %s\n", n, h)
+	}
+	return nil
+}
+
+// writeConfig renders the project as YAML or JSON, to --output or
+// standard output.
+func (a *app) writeConfig(p *types.Project, o configOptions) error {
 	var b []byte
+	var err error
 	switch o.format {
 	case "json":
 		b, err = p.MarshalJSON()
@@ -156,7 +171,7 @@ func (a *app) runConfig(cmd *cobra.Command, services []string, o configOptions) 
 		}
 		return nil
 	}
-	_, err = out.Write(b)
+	_, err = a.streams.Out.Write(b)
 	return err
 }
 

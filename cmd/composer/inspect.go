@@ -82,19 +82,17 @@ func (a *app) psCommand() *cobra.Command {
 				}
 				opts.Status = append(opts.Status, v)
 			}
-			if o.format != "table" && o.format != "json" && o.format != "" {
-				return usageError(cmd, fmt.Sprintf("unsupported format %q: use table or json", o.format))
+			if err := checkFormat(cmd, o.format); err != nil {
+				return err
 			}
 			t, p, err := a.targetProject(cmd, args, 0)
 			if err != nil {
 				return err
 			}
 			opts.Project = p
-			orc, err := a.orchestrator(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			cs, err := orc.Ps(cmd.Context(), t, opts)
+			cs, err := query(cmd, a, func(orc *orchestrator.Orchestrator) ([]orchestrator.ContainerSummary, error) {
+				return orc.Ps(cmd.Context(), t, opts)
+			})
 			if err != nil {
 				return err
 			}
@@ -168,8 +166,8 @@ func (a *app) lsCommand() *cobra.Command {
 		Short: "List running compose projects",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "table" && format != "json" {
-				return usageError(cmd, fmt.Sprintf("unsupported format %q: use table or json", format))
+			if err := checkFormat(cmd, format); err != nil {
+				return err
 			}
 			opts := orchestrator.ProjectsOptions{All: all}
 			for _, f := range filters {
@@ -179,11 +177,9 @@ func (a *app) lsCommand() *cobra.Command {
 				}
 				opts.Names = append(opts.Names, v)
 			}
-			orc, err := a.orchestrator(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			projects, err := orc.Projects(cmd.Context(), opts)
+			projects, err := query(cmd, a, func(orc *orchestrator.Orchestrator) ([]orchestrator.ProjectSummary, error) {
+				return orc.Projects(cmd.Context(), opts)
+			})
 			if err != nil {
 				return err
 			}
@@ -198,14 +194,32 @@ func (a *app) lsCommand() *cobra.Command {
 }
 
 func printProjects(w io.Writer, projects []orchestrator.ProjectSummary, quiet bool, format string) error {
+	return listing[orchestrator.ProjectSummary]{
+		id:     func(p orchestrator.ProjectSummary) string { return p.Name },
+		header: "NAME\tSTATUS\tCONFIG FILES",
+		row: func(p orchestrator.ProjectSummary) string {
+			return fmt.Sprintf("%s\t%s\t%s", p.Name, p.Status, p.ConfigFiles)
+		},
+	}.print(w, projects, quiet, format)
+}
+
+// listing renders a list as ls and images do: one name or id a line with
+// -q, one JSON array with --format json, or a table.
+type listing[T any] struct {
+	id     func(T) string
+	header string
+	row    func(T) string
+}
+
+func (l listing[T]) print(w io.Writer, items []T, quiet bool, format string) error {
 	switch {
 	case quiet:
-		for _, p := range projects {
-			fmt.Fprintln(w, p.Name)
+		for _, it := range items {
+			fmt.Fprintln(w, l.id(it))
 		}
 		return nil
 	case format == "json":
-		b, err := json.Marshal(projects)
+		b, err := json.Marshal(items)
 		if err != nil {
 			return err
 		}
@@ -213,9 +227,9 @@ func printProjects(w io.Writer, projects []orchestrator.ProjectSummary, quiet bo
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATUS\tCONFIG FILES")
-	for _, p := range projects {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, p.Status, p.ConfigFiles)
+	fmt.Fprintln(tw, l.header)
+	for _, it := range items {
+		fmt.Fprintln(tw, l.row(it))
 	}
 	return tw.Flush()
 }
@@ -230,11 +244,9 @@ func (a *app) topCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			orc, err := a.orchestrator(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			procs, err := orc.Processes(cmd.Context(), t)
+			procs, err := query(cmd, a, func(orc *orchestrator.Orchestrator) ([]orchestrator.ContainerProcesses, error) {
+				return orc.Processes(cmd.Context(), t)
+			})
 			if err != nil {
 				return err
 			}
@@ -271,11 +283,9 @@ func (a *app) portCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			orc, err := a.orchestrator(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			addr, err := orc.Port(cmd.Context(), t, uint16(port), protocol)
+			addr, err := query(cmd, a, func(orc *orchestrator.Orchestrator) (string, error) {
+				return orc.Port(cmd.Context(), t, uint16(port), protocol)
+			})
 			if err != nil {
 				return err
 			}
@@ -296,18 +306,16 @@ func (a *app) imagesCommand() *cobra.Command {
 		Short:             "List images used by the created containers",
 		ValidArgsFunction: a.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "table" && format != "json" {
-				return usageError(cmd, fmt.Sprintf("unsupported format %q: use table or json", format))
+			if err := checkFormat(cmd, format); err != nil {
+				return err
 			}
 			t, err := a.target(cmd, args, 0)
 			if err != nil {
 				return err
 			}
-			orc, err := a.orchestrator(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			images, err := orc.Images(cmd.Context(), t)
+			images, err := query(cmd, a, func(orc *orchestrator.Orchestrator) ([]orchestrator.ImageSummary, error) {
+				return orc.Images(cmd.Context(), t)
+			})
 			if err != nil {
 				return err
 			}
@@ -320,28 +328,33 @@ func (a *app) imagesCommand() *cobra.Command {
 }
 
 func printImages(w io.Writer, images []orchestrator.ImageSummary, quiet bool, format string) error {
-	switch {
-	case quiet:
-		for _, img := range images {
-			fmt.Fprintln(w, img.ID)
-		}
-		return nil
-	case format == "json":
-		b, err := json.Marshal(images)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(w, string(b))
-		return nil
+	return listing[orchestrator.ImageSummary]{
+		id:     func(img orchestrator.ImageSummary) string { return img.ID },
+		header: "CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tSIZE",
+		row: func(img orchestrator.ImageSummary) string {
+			id := strings.TrimPrefix(img.ID, "sha256:")
+			if len(id) > 12 {
+				id = id[:12]
+			}
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%.1fMB", img.ContainerName, img.Repository, img.Tag, id, float64(img.Size)/1e6)
+		},
+	}.print(w, images, quiet, format)
+}
+
+// query runs one read operation; reads report no progress.
+func query[T any](cmd *cobra.Command, a *app, op func(*orchestrator.Orchestrator) (T, error)) (T, error) {
+	orc, err := a.orchestrator(cmd.Context(), nil)
+	if err != nil {
+		var zero T
+		return zero, err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tSIZE")
-	for _, img := range images {
-		id := strings.TrimPrefix(img.ID, "sha256:")
-		if len(id) > 12 {
-			id = id[:12]
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fMB\n", img.ContainerName, img.Repository, img.Tag, id, float64(img.Size)/1e6)
+	return op(orc)
+}
+
+// checkFormat refuses a --format other than table and json.
+func checkFormat(cmd *cobra.Command, format string) error {
+	if format != "table" && format != "json" {
+		return usageError(cmd, fmt.Sprintf("unsupported format %q: use table or json", format))
 	}
-	return tw.Flush()
+	return nil
 }

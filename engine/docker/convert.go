@@ -39,9 +39,33 @@ const (
 // takes only one network at create: the first is passed then and the others
 // are returned in connect, to be connected before the container starts.
 func toCreateOptions(spec engine.ContainerSpec, apiVersion string) (opts client.ContainerCreateOptions, connect []engine.EndpointSpec, err error) {
-	var errs []error
-	multiNetwork := versions.GreaterThanOrEqualTo(apiVersion, apiMultiNetworkCreate)
+	cfg := toConfig(spec)
+	host, errs := toHostConfig(spec, apiVersion)
+	errs = append(errs, addPorts(cfg, host, spec)...)
+	var platform *ocispec.Platform
+	if spec.Platform != "" {
+		p, err := parsePlatform(spec.Platform)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		platform = p
+	}
+	netCfg, connect, netErrs := toNetworking(spec, host, apiVersion)
+	errs = append(errs, netErrs...)
+	if err := errors.Join(errs...); err != nil {
+		return client.ContainerCreateOptions{}, nil, fmt.Errorf("invalid container spec: %w", err)
+	}
+	return client.ContainerCreateOptions{
+		Name:             spec.Name,
+		Config:           cfg,
+		HostConfig:       host,
+		NetworkingConfig: netCfg,
+		Platform:         platform,
+	}, connect, nil
+}
 
+// toConfig is the part of the create request about the process.
+func toConfig(spec engine.ContainerSpec) *container.Config {
 	cfg := &container.Config{
 		Hostname:     spec.Hostname,
 		Domainname:   spec.Domainname,
@@ -72,6 +96,13 @@ func toCreateOptions(spec engine.ContainerSpec, apiVersion string) (opts client.
 		}
 	}
 
+	return cfg
+}
+
+// toHostConfig is the part of the create request about the host: limits,
+// namespaces, devices and mounts.
+func toHostConfig(spec engine.ContainerSpec, apiVersion string) (*container.HostConfig, []error) {
+	var errs []error
 	host := &container.HostConfig{
 		NetworkMode:    container.NetworkMode(spec.NetworkMode),
 		RestartPolicy:  container.RestartPolicy{Name: container.RestartPolicyMode(spec.Restart.Name), MaximumRetryCount: spec.Restart.MaxRetries},
@@ -136,6 +167,25 @@ func toCreateOptions(spec engine.ContainerSpec, apiVersion string) (opts client.
 		host.Devices = append(host.Devices, container.DeviceMapping{PathOnHost: d.PathOnHost, PathInContainer: target, CgroupPermissions: perms})
 	}
 
+	for _, m := range spec.Mounts {
+		bind, mnt, err := toMount(m, apiVersion)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if bind != "" {
+			host.Binds = append(host.Binds, bind)
+		} else {
+			host.Mounts = append(host.Mounts, mnt)
+		}
+	}
+
+	return host, errs
+}
+
+// addPorts exposes and publishes the spec's ports.
+func addPorts(cfg *container.Config, host *container.HostConfig, spec engine.ContainerSpec) []error {
+	var errs []error
 	// Ports: every published port is also exposed, as the docker CLI does,
 	// so that the engine's view (and `ps`) lists it.
 	for _, s := range spec.ExposedPorts {
@@ -183,31 +233,15 @@ func toCreateOptions(spec engine.ContainerSpec, apiVersion string) (opts client.
 		host.PortBindings[p] = append(host.PortBindings[p], binding)
 	}
 
-	for _, m := range spec.Mounts {
-		bind, mnt, err := toMount(m, apiVersion)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if bind != "" {
-			host.Binds = append(host.Binds, bind)
-		} else {
-			host.Mounts = append(host.Mounts, mnt)
-		}
-	}
+	return errs
+}
 
-	var platform *ocispec.Platform
-	if spec.Platform != "" {
-		p, err := parsePlatform(spec.Platform)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		platform = p
-	}
-
+// toNetworking is the create request's network part, and the endpoints to
+// connect after create on engines that take one network at create.
+func toNetworking(spec engine.ContainerSpec, host *container.HostConfig, apiVersion string) (netCfg *network.NetworkingConfig, connect []engine.EndpointSpec, errs []error) {
+	multiNetwork := versions.GreaterThanOrEqualTo(apiVersion, apiMultiNetworkCreate)
 	// Networks. A mode other than a network name (host, none, container:x)
 	// leaves no endpoints to configure.
-	var netCfg *network.NetworkingConfig
 	if len(spec.Networks) > 0 {
 		if host.NetworkMode == "" {
 			host.NetworkMode = container.NetworkMode(spec.Networks[0].Network)
@@ -255,16 +289,7 @@ func toCreateOptions(spec engine.ContainerSpec, apiVersion string) (opts client.
 		}
 	}
 
-	if err := errors.Join(errs...); err != nil {
-		return client.ContainerCreateOptions{}, nil, fmt.Errorf("invalid container spec: %w", err)
-	}
-	return client.ContainerCreateOptions{
-		Name:             spec.Name,
-		Config:           cfg,
-		HostConfig:       host,
-		NetworkingConfig: netCfg,
-		Platform:         platform,
-	}, connect, nil
+	return netCfg, connect, errs
 }
 
 // toMount converts one mount. A bind mount that must create its host path is
