@@ -21,8 +21,8 @@ RACE_PKGS = $(filter-out $(E2E_PKGS),$(shell $(GO) list ./...))
 # the target fails if either does.
 test:
 	@rc=0; \
-	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS) || rc=1; \
-	$(GO) test -count=1 -timeout 15m $(E2E_PKGS) || rc=1; \
+	$(GO) test -race -count=1 -timeout 8m $(RACE_PKGS) || rc=1; \
+	$(GO) test -count=1 -timeout 20m $(E2E_PKGS) || rc=1; \
 	exit $$rc
 
 # Starts examples/flask-redis-nginx: public images where a registry answers,

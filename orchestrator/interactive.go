@@ -167,7 +167,15 @@ func (o *Orchestrator) RunOneOff(ctx context.Context, c OneOff, opts OneOffOptio
 	outErr := wait()
 	restore()
 	// The container is waited for and removed even after an interrupt:
-	// --rm must not leave it behind.
+	// --rm must not leave it behind. Nothing else passes the interrupt on
+	// (without a TTY the container is no child of ours), so it is stopped
+	// here; without that the wait below would last as long as it runs.
+	if ctx.Err() != nil {
+		err := o.eng.StopContainer(context.WithoutCancel(ctx), c.ID, nil)
+		if err != nil && !errors.Is(err, engine.ErrNotFound) {
+			o.warn("stopping container %s: %v", c.Name, err)
+		}
+	}
 	code, err := o.WaitExit(context.WithoutCancel(ctx), c.Project, c.ID)
 	if opts.Remove {
 		rmErr := o.eng.RemoveContainer(context.WithoutCancel(ctx), c.ID, engine.RemoveOptions{Force: true, RemoveVolumes: true})

@@ -179,8 +179,13 @@ func (a *app) rootCommand() *cobra.Command {
 		// Global flags go before the command, as in docker compose, so that
 		// commands may reuse their letters (logs -f, run -p).
 		TraverseChildren: true,
-		// A missing or unknown subcommand is a usage error.
-		Args: cobra.NoArgs,
+		// An unknown subcommand is a usage error.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError(cmd, fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath()))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},
