@@ -551,7 +551,10 @@ services:
 		t.Parallel()
 		eng, o, _ := newFake("postgres", "alpine")
 		eng.OnStart("postgres", fake.Behaviour{HealthAfter: 30 * time.Millisecond})
-		eng.OnStart("alpine", fake.Behaviour{Exit: true, ExitAfter: 20 * time.Millisecond})
+		// The job has exited by the time its start returns: a job still
+		// running counts as ready too, so a delayed exit would make what
+		// this test sees depend on timing.
+		eng.OnStart("alpine", fake.Behaviour{Exit: true})
 		mustUp(t, o, loadYAML(t, "proj", yaml), UpOptions{Wait: true})
 		cs := containersOf(t, eng, "proj")
 		if cs["proj-db-1"].Health != engine.HealthHealthy || cs["proj-job-1"].State != engine.StateExited {
