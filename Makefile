@@ -4,9 +4,50 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 NGINX_PORT ?= 8080
 
-.PHONY: build test demo demo-down
+# What the binary says it is: the nearest tag and the commits since, or
+# v0.0.0-<commit> before the first tag; -dirty for uncommitted changes.
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo v0.0.0-$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo -dirty))
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS = -X main.Version=$(VERSION) -X main.Commit=$(COMMIT)
 
-build: ; $(GO) build -o bin/composer ./cmd/composer
+# Installation. PREFIX holds bin/ and the shell completions; DESTDIR is
+# prepended for packaging. NAME is the installed command's name: composer,
+# unless it clashes with another composer (PHP's) on PATH. The plugin goes
+# where the Docker CLI looks for plugins, under DOCKER_CONFIG.
+PREFIX ?= /usr/local
+NAME ?= composer
+DOCKER_CONFIG ?= $(HOME)/.docker
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+BASHDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+PLUGINDIR = $(DOCKER_CONFIG)/cli-plugins
+
+.PHONY: build test demo demo-down install uninstall install-plugin uninstall-plugin
+
+build: ; $(GO) build -ldflags "$(LDFLAGS)" -o bin/composer ./cmd/composer
+
+# The completions are made by the installed binary under its own name, so
+# they complete NAME, whatever it is.
+install: build
+	@scripts/name-clash.sh "$(NAME)" "$(BINDIR)"
+	install -d "$(BINDIR)" "$(BASHDIR)" "$(ZSHDIR)" "$(FISHDIR)"
+	install -m 0755 bin/composer "$(BINDIR)/$(NAME)"
+	"$(BINDIR)/$(NAME)" completion bash > "$(BASHDIR)/$(NAME)"
+	"$(BINDIR)/$(NAME)" completion zsh > "$(ZSHDIR)/_$(NAME)"
+	"$(BINDIR)/$(NAME)" completion fish > "$(FISHDIR)/$(NAME).fish"
+
+uninstall:
+	rm -f "$(BINDIR)/$(NAME)" "$(BASHDIR)/$(NAME)" "$(ZSHDIR)/_$(NAME)" "$(FISHDIR)/$(NAME).fish"
+
+# docker composer ...: the same binary, answering the Docker CLI's plugin
+# protocol when it is called docker-composer.
+install-plugin: build
+	install -d "$(PLUGINDIR)"
+	install -m 0755 bin/composer "$(PLUGINDIR)/docker-composer"
+
+uninstall-plugin:
+	rm -f "$(PLUGINDIR)/docker-composer"
 
 # End-to-end packages run the built binary against the real engine. Their
 # time goes to containers, and the race detector, which watches only the

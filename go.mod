@@ -1,4 +1,4 @@
-module github.com/composer/composer
+module github.com/composer-orchestrator/composer
 
 go 1.26.8
 

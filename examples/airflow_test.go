@@ -15,7 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/composer/composer/tests/testimage"
+	"github.com/composer-orchestrator/composer/tests/testimage"
 )
 
 // The Airflow components: each merges x-airflow-common.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // BuildOptions tune composer build.

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/engine/fake"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/fake"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 const downYAML = `

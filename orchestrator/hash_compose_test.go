@@ -3,8 +3,8 @@ package orchestrator
 import (
 	"testing"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 // The expected hashes were printed by docker compose v2.29.7

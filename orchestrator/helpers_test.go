@@ -12,10 +12,10 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/engine/fake"
-	"github.com/composer/composer/labels"
-	"github.com/composer/composer/project"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/fake"
+	"github.com/composer-orchestrator/composer/labels"
+	"github.com/composer-orchestrator/composer/project"
 )
 
 // loadYAML writes yaml as compose.yaml in a fresh directory and loads it

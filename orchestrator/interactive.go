@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // Terminal is the user's side of an interactive session: the streams, and

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // limitedEngine is the --parallel bound: it takes a slot around every

@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 // LogOptions select the logs to show.

@@ -9,9 +9,9 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/graph"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/graph"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 // ErrNoContainers is wrapped by the errors of operations that found no

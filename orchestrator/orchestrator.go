@@ -16,8 +16,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 // Orchestrator runs operations against one engine.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/engine/fake"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/fake"
 )
 
 // inFlight wraps an engine and records how many of its working calls run

@@ -6,9 +6,9 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/labels"
-	"github.com/composer/composer/project"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/labels"
+	"github.com/composer-orchestrator/composer/project"
 )
 
 const planYAML = `

@@ -13,8 +13,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 // The read operations: ps, ls, top, port and images. Each costs one list

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/engine/fake"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/fake"
 )
 
 const queryYAML = `

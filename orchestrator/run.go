@@ -11,9 +11,9 @@ import (
 	"github.com/compose-spec/compose-go/v2/format"
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/graph"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/graph"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 // RunOptions describe a one-off container (composer run).

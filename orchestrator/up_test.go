@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/engine/fake"
-	"github.com/composer/composer/labels"
-	"github.com/composer/composer/project"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/fake"
+	"github.com/composer-orchestrator/composer/labels"
+	"github.com/composer-orchestrator/composer/project"
 )
 
 func TestUpCreatesResources(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 // watcher turns the engine's event stream for one project into wake-ups

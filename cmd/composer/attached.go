@@ -7,7 +7,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/composer/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/orchestrator"
 )
 
 // runAttachedUp is up without -d: the orchestrator brings the project up

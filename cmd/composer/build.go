@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/composer/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/orchestrator"
 )
 
 func (a *app) buildCommand() *cobra.Command {

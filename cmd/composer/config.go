@@ -1,21 +1,16 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"runtime"
 	"sort"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
-	"github.com/composer/composer/orchestrator"
-	"github.com/composer/composer/project"
+	"github.com/composer-orchestrator/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/project"
 )
-
-// Version is composer's version, set at build time with -ldflags.
-var Version = "v0.1.0-dev"
 
 type configOptions struct {
 	services, volumes, networks, images, profiles, quiet bool
@@ -173,29 +168,4 @@ func (a *app) writeConfig(p *types.Project, o configOptions) error {
 	}
 	_, err = a.streams.Out.Write(b)
 	return err
-}
-
-func (a *app) versionCommand() *cobra.Command {
-	var short bool
-	var format string
-	cmd := &cobra.Command{
-		Use:   "version [OPTIONS]",
-		Short: "Show the composer version information",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			switch {
-			case short:
-				fmt.Fprintln(a.streams.Out, Version)
-			case format == "json":
-				b, _ := json.Marshal(map[string]string{"version": Version, "go": runtime.Version()})
-				fmt.Fprintln(a.streams.Out, string(b))
-			default:
-				fmt.Fprintf(a.streams.Out, "composer version %s\n", Version)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&short, "short", false, "Shows only composer's version number")
-	cmd.Flags().StringVarP(&format, "format", "f", "", "Format the output. Values: [pretty | json]")
-	return cmd
 }

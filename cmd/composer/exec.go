@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/composer/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/orchestrator"
 )
 
 type execOptions struct {

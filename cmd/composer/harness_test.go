@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/engine/fake"
-	"github.com/composer/composer/labels"
-	"github.com/composer/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/fake"
+	"github.com/composer-orchestrator/composer/labels"
+	"github.com/composer-orchestrator/composer/orchestrator"
 )
 
 // cli runs command lines in-process over one fake engine, as a user would
@@ -92,16 +92,21 @@ func (c *cli) runWithInterrupts(interrupts chan os.Signal, args ...string) resul
 	return result{code: code, stdout: out.String(), stderr: errb.String(), args: full}
 }
 
-// connector hands the fake engine to the command line.
+// connector hands the fake engine to the command line. It reports itself
+// as engine version "fake" speaking API 1.41.
 func (c *cli) connector() connector {
-	return func(context.Context) (func(orchestrator.Sink, ...orchestrator.Option) *orchestrator.Orchestrator, func(), error) {
+	return func(context.Context) (connection, error) {
 		var eng engine.Engine = c.eng
 		if c.wrap != nil {
 			eng = c.wrap(eng)
 		}
-		return func(s orchestrator.Sink, opts ...orchestrator.Option) *orchestrator.Orchestrator {
-			return orchestrator.New(eng, s, opts...)
-		}, func() {}, nil
+		return connection{
+			orchestrator: func(s orchestrator.Sink, opts ...orchestrator.Option) *orchestrator.Orchestrator {
+				return orchestrator.New(eng, s, opts...)
+			},
+			info:  func(context.Context) (engineInfo, error) { return engineInfo{Version: "fake", APIVersion: "1.41"}, nil },
+			close: func() {},
+		}, nil
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/composer/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/orchestrator"
 )
 
 type logsOptions struct {

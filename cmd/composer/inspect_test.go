@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 const twoServicesYAML = `services:

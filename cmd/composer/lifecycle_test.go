@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/engine/fake"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/fake"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 // TestRestartDependents checks that restarting a service restarts the

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/composer/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/orchestrator"
 )
 
 // logPrinter prints log lines prefixed with their container's name,

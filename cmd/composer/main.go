@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 )
@@ -19,6 +20,9 @@ func main() {
 	defer cancel()
 	interrupts := make(chan os.Signal, 2)
 	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
-	streams := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Env: os.Environ(), Interrupts: interrupts}
+	streams := Streams{
+		In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Env: os.Environ(), Interrupts: interrupts,
+		Program: filepath.Base(os.Args[0]),
+	}
 	os.Exit(run(ctx, os.Args[1:], streams))
 }

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/composer/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/orchestrator"
 )
 
 // display renders orchestrator events; Close flushes it.

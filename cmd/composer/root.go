@@ -13,9 +13,9 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
-	"github.com/composer/composer/engine/docker"
-	"github.com/composer/composer/orchestrator"
-	"github.com/composer/composer/project"
+	"github.com/composer-orchestrator/composer/engine/docker"
+	"github.com/composer-orchestrator/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/project"
 )
 
 // Streams are the process's standard streams and environment, passed in
@@ -27,6 +27,10 @@ type Streams struct {
 	Env []string
 	// Interrupts delivers Ctrl-C; nil in tests that send none.
 	Interrupts <-chan os.Signal
+	// Program is the name the binary was called by (its base name): the
+	// command's name in help and completion, or, as docker-composer, the
+	// Docker CLI plugin. Empty means composer.
+	Program string
 }
 
 // exitError carries an exit code other than 1 up to run.
@@ -65,20 +69,35 @@ type globalOptions struct {
 	dryRun      bool
 }
 
-// connector opens the engine once per run and returns what makes
-// orchestrators over it, and what closes it.
-type connector func(ctx context.Context) (newOrchestrator func(orchestrator.Sink, ...orchestrator.Option) *orchestrator.Orchestrator, closeFn func(), err error)
+// connection is what a run holds of the engine.
+type connection struct {
+	// orchestrator makes an orchestrator over the engine.
+	orchestrator func(orchestrator.Sink, ...orchestrator.Option) *orchestrator.Orchestrator
+	// info asks the engine for its version (for the version command).
+	info  func(context.Context) (engineInfo, error)
+	close func()
+}
+
+// connector opens the engine, once per run.
+type connector func(ctx context.Context) (connection, error)
 
 // dockerEngine connects to the Docker engine that DOCKER_HOST (or the
 // default socket) names: the one place that chooses the engine.
-func dockerEngine(ctx context.Context) (func(orchestrator.Sink, ...orchestrator.Option) *orchestrator.Orchestrator, func(), error) {
+func dockerEngine(ctx context.Context) (connection, error) {
 	e, err := docker.New(ctx)
 	if err != nil {
-		return nil, nil, err
+		return connection{}, err
 	}
-	return func(s orchestrator.Sink, opts ...orchestrator.Option) *orchestrator.Orchestrator {
-		return orchestrator.New(e, s, opts...)
-	}, func() { _ = e.Close() }, nil
+	return connection{
+		orchestrator: func(s orchestrator.Sink, opts ...orchestrator.Option) *orchestrator.Orchestrator {
+			return orchestrator.New(e, s, opts...)
+		},
+		info: func(ctx context.Context) (engineInfo, error) {
+			i, err := e.Info(ctx)
+			return engineInfo{Version: i.ServerVersion, APIVersion: i.APIVersion}, err
+		},
+		close: func() { _ = e.Close() },
+	}, nil
 }
 
 // app holds what the commands share during one run.
@@ -86,8 +105,9 @@ type app struct {
 	streams Streams
 	global  globalOptions
 	connect connector
-	newOrc  func(orchestrator.Sink, ...orchestrator.Option) *orchestrator.Orchestrator
-	closeFn func()
+	// conn is the engine connection, opened by the first command that
+	// needs it.
+	conn *connection
 	// mu guards onInterrupt: the signal goroutine reads it while a
 	// command sets it.
 	mu sync.Mutex
@@ -101,27 +121,58 @@ func run(ctx context.Context, args []string, streams Streams) int {
 }
 
 // runWith runs one command line over the engine connect opens, and
-// returns the process's exit code: 0, the code an operation asked for,
-// 130 after an interrupt, or 1 for any other error.
+// returns the process's exit code.
 func runWith(ctx context.Context, args []string, streams Streams, connect connector) int {
 	a := &app{streams: streams, connect: connect}
 	defer a.close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go a.forwardInterrupts(ctx, cancel)
-	root := a.rootCommand()
-	root.SetArgs(args)
-	root.SetIn(streams.In)
-	root.SetOut(streams.Out)
-	root.SetErr(streams.Err)
-	err := root.ExecuteContext(ctx)
+	top, err := a.commandTree(args)
+	if err != nil {
+		fmt.Fprintln(streams.Err, err)
+		return 1
+	}
+	if top == nil {
+		return 0 // the plugin metadata was asked for and written
+	}
+	top.SetArgs(args)
+	top.SetIn(streams.In)
+	top.SetOut(streams.Out)
+	top.SetErr(streams.Err)
+	return a.exitCode(ctx, top.ExecuteContext(ctx))
+}
+
+// commandTree is the command tree to run: composer's, or under the Docker
+// CLI, a docker command holding it so that help says "docker composer".
+// It is nil when the call was the plugin protocol's metadata request.
+func (a *app) commandTree(args []string) (*cobra.Command, error) {
+	program := a.streams.Program
+	if program == "" {
+		program = "composer"
+	}
+	if program != pluginBinary {
+		return a.rootCommand(program), nil
+	}
+	if len(args) > 0 && args[0] == pluginMetadataCommand {
+		return nil, writePluginMetadata(a.streams.Out)
+	}
+	docker := &cobra.Command{Use: "docker", SilenceUsage: true, SilenceErrors: true, TraverseChildren: true}
+	docker.AddCommand(a.rootCommand(pluginName))
+	return docker, nil
+}
+
+// exitCode maps a command's end to the process's exit code: 0, the code
+// an operation asked for, 130 after an interrupt, or 1 for any other
+// error, which is printed.
+func (a *app) exitCode(ctx context.Context, err error) int {
 	var ee *exitError
 	switch {
 	case err == nil && ctx.Err() == nil:
 		return 0
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintln(streams.Err, ee.err)
+			fmt.Fprintln(a.streams.Err, ee.err)
 		}
 		return ee.code
 	case err == nil, errors.Is(err, orchestrator.ErrInterrupted), errors.Is(err, context.Canceled), ctx.Err() != nil:
@@ -129,7 +180,7 @@ func runWith(ctx context.Context, args []string, streams Streams, connect connec
 		// interrupted, as docker compose reports it.
 		return 130
 	}
-	fmt.Fprintln(streams.Err, err)
+	fmt.Fprintln(a.streams.Err, err)
 	return 1
 }
 
@@ -170,9 +221,9 @@ func (a *app) interrupts() <-chan struct{} {
 	return a.onInterrupt
 }
 
-func (a *app) rootCommand() *cobra.Command {
+func (a *app) rootCommand(name string) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "composer",
+		Use:           name,
 		Short:         "Define and run multi-container applications",
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -232,8 +283,8 @@ func (a *app) rootCommand() *cobra.Command {
 }
 
 func (a *app) close() {
-	if a.closeFn != nil {
-		a.closeFn()
+	if a.conn != nil {
+		a.conn.close()
 	}
 }
 
@@ -277,17 +328,26 @@ func (a *app) projectName(ctx context.Context) (string, *types.Project, error) {
 	return project.Resolve(ctx, a.projectOptions())
 }
 
+// connectOnce opens the engine connection unless it is open.
+func (a *app) connectOnce(ctx context.Context) error {
+	if a.conn != nil {
+		return nil
+	}
+	c, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	a.conn = &c
+	return nil
+}
+
 // orchestrator connects to the engine (once per run) and returns an
 // orchestrator reporting to sink, bounded by --parallel.
 func (a *app) orchestrator(ctx context.Context, sink orchestrator.Sink) (*orchestrator.Orchestrator, error) {
-	if a.newOrc == nil {
-		newOrc, closeFn, err := a.connect(ctx)
-		if err != nil {
-			return nil, err
-		}
-		a.newOrc, a.closeFn = newOrc, closeFn
+	if err := a.connectOnce(ctx); err != nil {
+		return nil, err
 	}
-	return a.newOrc(sink, orchestrator.WithParallel(a.parallel())), nil
+	return a.conn.orchestrator(sink, orchestrator.WithParallel(a.parallel())), nil
 }
 
 // parallel is the concurrency bound: --parallel, then

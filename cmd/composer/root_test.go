@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 const webYAML = `services:

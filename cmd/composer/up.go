@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/composer/composer/orchestrator"
-	"github.com/composer/composer/project"
+	"github.com/composer-orchestrator/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/project"
 )
 
 type upOptions struct {

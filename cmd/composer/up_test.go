@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // TestAttachedUpExitCode checks the exit code of up without -d: that of

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // These tests run against the Docker engine of this machine and fail when it

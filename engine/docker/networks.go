@@ -7,7 +7,7 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // ListNetworks lists networks with one call; the engine applies the label

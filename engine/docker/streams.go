@@ -10,7 +10,7 @@ import (
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // ContainerLogs copies a container's log to stdout and stderr. The engine

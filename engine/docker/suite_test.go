@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/engine/docker"
-	"github.com/composer/composer/engine/enginetest"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/docker"
+	"github.com/composer-orchestrator/composer/engine/enginetest"
 )
 
 // TestSuite runs the engine behaviour suite against the Docker engine the

@@ -32,7 +32,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // TestLabel is set on every resource the suite creates.

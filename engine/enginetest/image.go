@@ -20,7 +20,7 @@ CMD ["sleep"]
 `
 
 // testimagePackage is the import path of the image's program.
-const testimagePackage = "github.com/composer/composer/engine/enginetest/testimage"
+const testimagePackage = "github.com/composer-orchestrator/composer/engine/enginetest/testimage"
 
 // ImageContext compiles the testimage program statically for linux on the
 // host's architecture and returns a tar build context holding it and

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 type container struct {

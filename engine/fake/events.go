@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // subscriber is one Events stream. Publishing appends to its queue and

@@ -30,7 +30,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // Engine is an in-memory engine.Engine. Create it with New; it is safe for

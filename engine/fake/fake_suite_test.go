@@ -3,9 +3,9 @@ package fake_test
 import (
 	"testing"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/engine/enginetest"
-	"github.com/composer/composer/engine/fake"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/enginetest"
+	"github.com/composer-orchestrator/composer/engine/fake"
 )
 
 // TestSuite runs the engine behaviour suite against the fake. Without a

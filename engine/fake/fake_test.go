@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer/composer/engine"
-	"github.com/composer/composer/engine/fake"
+	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/fake"
 )
 
 const img = "app:1"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/composer/composer/engine"
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 type network struct {

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer/composer/tests/testimage"
+	"github.com/composer-orchestrator/composer/tests/testimage"
 )
 
 // composerBin is the binary under test, set once by TestMain.

@@ -26,11 +26,11 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/composer/composer/bench/internal/floor"
-	"github.com/composer/composer/bench/internal/image"
-	"github.com/composer/composer/bench/internal/proxy"
-	"github.com/composer/composer/bench/internal/run"
-	"github.com/composer/composer/bench/internal/shape"
+	"github.com/composer-orchestrator/composer/bench/internal/floor"
+	"github.com/composer-orchestrator/composer/bench/internal/image"
+	"github.com/composer-orchestrator/composer/bench/internal/proxy"
+	"github.com/composer-orchestrator/composer/bench/internal/run"
+	"github.com/composer-orchestrator/composer/bench/internal/shape"
 )
 
 const defaultShapes = "fan10,fan50,chain10,chain20,layers4x8,healthy5,job10"

@@ -30,8 +30,8 @@ import (
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/composer/composer/bench/internal/shape"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/bench/internal/shape"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 // Options name the project and where its compose file lives (for labels).

@@ -20,7 +20,7 @@ import (
 )
 
 // AppPackage is the Go package compiled into the image as /app.
-const AppPackage = "github.com/composer/composer/bench/app"
+const AppPackage = "github.com/composer-orchestrator/composer/bench/app"
 
 // Ensure builds ref unless it exists already (or force is set).
 func Ensure(ctx context.Context, cli *client.Client, ref string, force bool, log io.Writer) error {

@@ -15,10 +15,10 @@ import (
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/composer/composer/bench/internal/floor"
-	"github.com/composer/composer/bench/internal/proxy"
-	"github.com/composer/composer/bench/internal/shape"
-	"github.com/composer/composer/labels"
+	"github.com/composer-orchestrator/composer/bench/internal/floor"
+	"github.com/composer-orchestrator/composer/bench/internal/proxy"
+	"github.com/composer-orchestrator/composer/bench/internal/shape"
+	"github.com/composer-orchestrator/composer/labels"
 )
 
 // Config is one benchmark run.

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/composer/composer/tests/testimage"
+	"github.com/composer-orchestrator/composer/tests/testimage"
 )
 
 func main() {
