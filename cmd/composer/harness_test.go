@@ -28,6 +28,9 @@ type cli struct {
 	// wrap, when set, stands between the orchestrator and the fake, for
 	// tests that need an engine call to take time.
 	wrap func(engine.Engine) engine.Engine
+	// program is the name the binary is called by (Streams.Program):
+	// empty for composer, docker-composer for the Docker CLI plugin.
+	program string
 }
 
 // newCLI makes a project directory holding compose.yaml (when yaml is not
@@ -74,9 +77,15 @@ func (c *cli) runWithInterrupts(interrupts chan os.Signal, args ...string) resul
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out, errb bytes.Buffer
-	full := append([]string{"-f", filepath.Join(c.dir, "compose.yaml")}, args...)
-	if _, err := os.Stat(filepath.Join(c.dir, "compose.yaml")); err != nil {
-		full = args
+	full := args
+	if _, err := os.Stat(filepath.Join(c.dir, "compose.yaml")); err == nil {
+		// As the Docker CLI plugin, composer's flags follow the plugin's
+		// own command name, as in docker composer -f FILE ps.
+		at := 0
+		if c.program == pluginBinary && len(args) > 0 && args[0] == pluginName {
+			at = 1
+		}
+		full = slices.Concat(args[:at], []string{"-f", filepath.Join(c.dir, "compose.yaml")}, args[at:])
 	}
 	// The project is called proj unless a test says otherwise (-p, or its
 	// own COMPOSE_PROJECT_NAME in c.env).
@@ -84,7 +93,7 @@ func (c *cli) runWithInterrupts(interrupts chan os.Signal, args ...string) resul
 	if !slices.ContainsFunc(c.env, func(kv string) bool { return strings.HasPrefix(kv, "COMPOSE_PROJECT_NAME=") }) {
 		env = append(env, "COMPOSE_PROJECT_NAME=proj")
 	}
-	streams := Streams{In: strings.NewReader(""), Out: &out, Err: &errb, Env: env, Interrupts: interrupts}
+	streams := Streams{In: strings.NewReader(""), Out: &out, Err: &errb, Env: env, Interrupts: interrupts, Program: c.program}
 	code := runWith(ctx, full, streams, c.connector())
 	if ctx.Err() != nil {
 		c.t.Fatalf("composer %v did not finish in time", full)

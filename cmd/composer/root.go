@@ -202,7 +202,7 @@ func (a *app) forwardInterrupts(ctx context.Context, cancel func()) {
 			}
 			select {
 			case h <- struct{}{}:
-			default: // one pending interrupt is enough
+			default: // two pending ones (stop, then kill) say all there is
 			}
 		case <-ctx.Done():
 			return
@@ -216,7 +216,7 @@ func (a *app) interrupts() <-chan struct{} {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.onInterrupt == nil {
-		a.onInterrupt = make(chan struct{}, 1)
+		a.onInterrupt = make(chan struct{}, 2)
 	}
 	return a.onInterrupt
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -278,6 +276,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "ls --format bogus", args: []string{"ls", "--format", "bogus"}, want: []string{`unsupported format "bogus"`}},
 		{name: "ps --filter name", args: []string{"ps", "--filter", "name=web"}, want: []string{`invalid filter "name=web"`}},
 		{name: "ps --format bogus", args: []string{"ps", "--format", "bogus"}, want: []string{`unsupported format "bogus"`}},
+		{name: "version --format bogus", args: []string{"version", "--format", "bogus"}, want: []string{`unsupported format "bogus"`, "See 'composer version --help'."}},
 		{name: "images --format bogus", args: []string{"images", "--format", "bogus"}, want: []string{`unsupported format "bogus"`}},
 		{name: "port without a number", args: []string{"port", "web", "http"}, want: []string{`invalid port "http"`}},
 		{name: "config --resolve-image-digests", args: []string{"config", "--resolve-image-digests"}, want: []string{"--resolve-image-digests is not supported"}},
@@ -399,51 +398,6 @@ volumes:
 				if n := c.eng.Calls(op); n != 0 {
 					t.Errorf("%s called %d times, want none", op, n)
 				}
-			}
-		})
-	}
-}
-
-// TestVersion checks version's formats.
-func TestVersion(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		args  []string
-		check func(t *testing.T, out string)
-	}{
-		{args: []string{"version"}, check: func(t *testing.T, out string) {
-			if out != "composer version "+Version+"\n" {
-				t.Errorf("output %q", out)
-			}
-		}},
-		{args: []string{"version", "--short"}, check: func(t *testing.T, out string) {
-			if out != Version+"\n" {
-				t.Errorf("output %q", out)
-			}
-		}},
-		{args: []string{"version", "--format", "json"}, check: func(t *testing.T, out string) {
-			var v map[string]string
-			if err := json.Unmarshal([]byte(out), &v); err != nil {
-				t.Fatalf("output %q is not JSON: %v", out, err)
-			}
-			if v["version"] != Version || v["go"] != runtime.Version() {
-				t.Errorf("version JSON = %v", v)
-			}
-		}},
-		{args: []string{"version", "-f", "json"}, check: func(t *testing.T, out string) {
-			if !json.Valid([]byte(out)) {
-				t.Errorf("output %q is not JSON", out)
-			}
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			t.Parallel()
-			c := newCLI(t, "")
-			r := c.must(tt.args...)
-			tt.check(t, r.stdout)
-			if r.stderr != "" {
-				t.Errorf("stderr = %q, want nothing", r.stderr)
 			}
 		})
 	}

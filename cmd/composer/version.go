@@ -38,9 +38,19 @@ type engineInfo struct {
 
 // buildVersion is composer's own version, commit and Go version.
 func buildVersion() versionInfo {
-	v := versionInfo{Version: Version, Commit: Commit, Go: runtime.Version()}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
+		info = nil
+	}
+	return resolveVersion(Version, Commit, info)
+}
+
+// resolveVersion chooses what version reports: the stamped version and
+// commit first, then the module version and VCS data of the build info
+// (nil when there is none), else "dev" and no commit.
+func resolveVersion(version, commit string, info *debug.BuildInfo) versionInfo {
+	v := versionInfo{Version: version, Commit: commit, Go: runtime.Version()}
+	if info == nil {
 		return withDefaultVersion(v)
 	}
 	if v.Version == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
