@@ -30,7 +30,8 @@ build: ; $(GO) build -ldflags "$(LDFLAGS)" -o bin/composer ./cmd/composer
 # The completions are made by the installed binary under its own name, so
 # they complete NAME, whatever it is.
 install: build
-	@scripts/name-clash.sh "$(NAME)" "$(BINDIR)"
+	@# Packaging (DESTDIR) installs for another machine: its PATH is not ours.
+	@[ -n "$(DESTDIR)" ] || scripts/name-clash.sh "$(NAME)" "$(BINDIR)"
 	install -d "$(BINDIR)" "$(BASHDIR)" "$(ZSHDIR)" "$(FISHDIR)"
 	install -m 0755 bin/composer "$(BINDIR)/$(NAME)"
 	"$(BINDIR)/$(NAME)" completion bash > "$(BASHDIR)/$(NAME)"

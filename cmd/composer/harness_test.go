@@ -31,6 +31,9 @@ type cli struct {
 	// program is the name the binary is called by (Streams.Program):
 	// empty for composer, docker-composer for the Docker CLI plugin.
 	program string
+	// host is the engine host the last command connected with ("" for
+	// DOCKER_HOST): the Docker CLI's -H reaches the plugin as this.
+	host string
 }
 
 // newCLI makes a project directory holding compose.yaml (when yaml is not
@@ -104,7 +107,8 @@ func (c *cli) runWithInterrupts(interrupts chan os.Signal, args ...string) resul
 // connector hands the fake engine to the command line. It reports itself
 // as engine version "fake" speaking API 1.41.
 func (c *cli) connector() connector {
-	return func(context.Context) (connection, error) {
+	return func(_ context.Context, host string) (connection, error) {
+		c.host = host
 		var eng engine.Engine = c.eng
 		if c.wrap != nil {
 			eng = c.wrap(eng)

@@ -78,13 +78,14 @@ type connection struct {
 	close func()
 }
 
-// connector opens the engine, once per run.
-type connector func(ctx context.Context) (connection, error)
+// connector opens the engine, once per run. host, when not empty, names
+// the engine instead of DOCKER_HOST.
+type connector func(ctx context.Context, host string) (connection, error)
 
 // dockerEngine connects to the Docker engine that DOCKER_HOST (or the
 // default socket) names: the one place that chooses the engine.
-func dockerEngine(ctx context.Context) (connection, error) {
-	e, err := docker.New(ctx)
+func dockerEngine(ctx context.Context, host string) (connection, error) {
+	e, err := docker.New(ctx, host)
 	if err != nil {
 		return connection{}, err
 	}
@@ -108,6 +109,11 @@ type app struct {
 	// conn is the engine connection, opened by the first command that
 	// needs it.
 	conn *connection
+	// dockerHost is the Docker CLI's -H, given to the plugin.
+	dockerHost string
+	// checkDockerFlags, set for the plugin, refuses the Docker CLI's
+	// global flags composer cannot honour.
+	checkDockerFlags func(*cobra.Command) error
 	// mu guards onInterrupt: the signal goroutine reads it while a
 	// command sets it.
 	mu sync.Mutex
@@ -158,8 +164,43 @@ func (a *app) commandTree(args []string) (*cobra.Command, error) {
 		return nil, writePluginMetadata(a.streams.Out)
 	}
 	docker := &cobra.Command{Use: "docker", SilenceUsage: true, SilenceErrors: true, TraverseChildren: true}
+	a.dockerFlags(docker)
 	docker.AddCommand(a.rootCommand(pluginName))
 	return docker, nil
+}
+
+// dockerFlags are the Docker CLI's global flags, which it passes on to a
+// plugin before the plugin's name. -H names the engine; the others would
+// need the Docker CLI's configuration and contexts, which composer does not
+// read, so they are refused rather than ignored.
+func (a *app) dockerFlags(docker *cobra.Command) {
+	f := docker.PersistentFlags()
+	f.StringVarP(&a.dockerHost, "host", "H", "", "Daemon socket to connect to")
+	var refused []string
+	for _, r := range []struct {
+		name, short string
+		bool        bool
+	}{
+		{"context", "c", false}, {"config", "", false}, {"log-level", "l", false},
+		{"tlscacert", "", false}, {"tlscert", "", false}, {"tlskey", "", false},
+		{"debug", "D", true}, {"tls", "", true}, {"tlsverify", "", true},
+	} {
+		if r.bool {
+			f.BoolP(r.name, r.short, false, "not supported by docker composer")
+		} else {
+			f.StringP(r.name, r.short, "", "not supported by docker composer")
+		}
+		_ = f.MarkHidden(r.name)
+		refused = append(refused, r.name)
+	}
+	a.checkDockerFlags = func(cmd *cobra.Command) error {
+		for _, name := range refused {
+			if f.Changed(name) {
+				return usageError(cmd, fmt.Sprintf("docker --%s is not supported by docker composer: set DOCKER_HOST (or -H), DOCKER_TLS_VERIFY and DOCKER_CERT_PATH instead", name))
+			}
+		}
+		return nil
+	}
 }
 
 // exitCode maps a command's end to the process's exit code: 0, the code
@@ -241,6 +282,11 @@ func (a *app) rootCommand(name string) *cobra.Command {
 			return cmd.Help()
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if a.checkDockerFlags != nil {
+				if err := a.checkDockerFlags(cmd); err != nil {
+					return err
+				}
+			}
 			if a.global.dryRun {
 				return usageError(cmd, "--dry-run is not supported yet: nothing was done")
 			}
@@ -333,7 +379,7 @@ func (a *app) connectOnce(ctx context.Context) error {
 	if a.conn != nil {
 		return nil
 	}
-	c, err := a.connect(ctx)
+	c, err := a.connect(ctx, a.dockerHost)
 	if err != nil {
 		return err
 	}

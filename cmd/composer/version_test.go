@@ -72,7 +72,7 @@ func TestVersion(t *testing.T) {
 // answers, and says so: it is how one diagnoses exactly that.
 func TestVersionWithoutEngine(t *testing.T) {
 	t.Parallel()
-	down := func(context.Context) (connection, error) { return connection{}, errors.New("cannot connect") }
+	down := func(context.Context, string) (connection, error) { return connection{}, errors.New("cannot connect") }
 	for _, tt := range []struct {
 		format string
 		check  func(t *testing.T, out string)
@@ -255,5 +255,34 @@ func TestProgramName(t *testing.T) {
 	// A name that merely looks like the plugin's is not the plugin.
 	if r := c.run("docker-cli-plugin-metadata"); r.code != 1 || !strings.Contains(r.stderr, "unknown command") {
 		t.Errorf("want docker-cli-plugin-metadata to be an unknown command for composer-x:\n%s", r)
+	}
+}
+
+// TestPluginDockerFlags checks the Docker CLI's global flags, which it
+// passes to a plugin before the plugin's name: -H names the engine, the
+// others are refused rather than ignored.
+func TestPluginDockerFlags(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "") // ps -p needs no file, and -f would go first
+	c.program = pluginBinary
+	c.must("-H", "unix:///run/other.sock", "composer", "-p", "proj", "ps")
+	if c.host != "unix:///run/other.sock" {
+		t.Errorf("engine host = %q, want the -H value", c.host)
+	}
+	c.must("composer", "-p", "proj", "ps")
+	if c.host != "" {
+		t.Errorf("engine host = %q without -H, want DOCKER_HOST's (empty)", c.host)
+	}
+	for _, args := range [][]string{
+		{"--context", "remote", "composer", "ps"},
+		{"-c", "remote", "composer", "ps"},
+		{"--debug", "composer", "ps"},
+		{"--tlsverify", "composer", "ps"},
+		{"--config", "/tmp/x", "composer", "ps"},
+	} {
+		r := c.run(args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "is not supported by docker composer") {
+			t.Errorf("want exit 1 and a refusal:\n%s", r)
+		}
 	}
 }

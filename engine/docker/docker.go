@@ -32,19 +32,24 @@ var _ engine.Engine = (*Engine)(nil)
 
 // New connects to the Docker engine named by the environment (DOCKER_HOST,
 // DOCKER_API_VERSION, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) and negotiates the
-// API version with one ping. An unreachable engine is reported as one line
-// naming the host.
-func New(ctx context.Context) (*Engine, error) {
-	cli, err := client.New(
+// API version with one ping. host, when not empty, overrides DOCKER_HOST
+// (the Docker CLI's -H, passed on to a plugin). An unreachable engine is
+// reported as one line naming the host.
+func New(ctx context.Context, host string) (*Engine, error) {
+	opts := []client.Opt{
 		client.FromEnv,
 		// Negotiation is the default of this client version; asking for it
 		// keeps the intent explicit. DOCKER_API_VERSION still pins a version.
 		client.WithAPIVersionNegotiation(), //nolint:staticcheck // explicit on purpose
-	)
+	}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	cli, err := client.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Docker client: %w", err)
 	}
-	host := cli.DaemonHost()
+	host = cli.DaemonHost()
 	if _, err := cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		_ = cli.Close()
 		if client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded) {

@@ -81,7 +81,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if imageRef != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if e, err := New(ctx); err == nil {
+		if e, err := New(ctx, ""); err == nil {
 			_ = e.RemoveImage(ctx, imageRef, true)
 			_ = e.Close()
 		}
@@ -94,7 +94,7 @@ func newTestEngine(t *testing.T) *Engine {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	e, err := New(ctx)
+	e, err := New(ctx, "")
 	if err != nil {
 		t.Fatalf("the Docker engine is needed for these tests: %v", err)
 	}
@@ -199,7 +199,7 @@ func buildTestImage(e *Engine, ref string) error {
 
 func TestNewReportsUnreachableEngine(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-	_, err := New(testContext(t))
+	_, err := New(testContext(t), "")
 	if err == nil {
 		t.Fatal("want an error")
 	}

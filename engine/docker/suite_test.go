@@ -19,7 +19,7 @@ import (
 func TestSuite(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	e, err := docker.New(ctx)
+	e, err := docker.New(ctx, "")
 	if err != nil {
 		t.Fatalf("connecting to the Docker engine: %v", err)
 	}
