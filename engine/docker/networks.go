@@ -3,8 +3,8 @@ package docker
 import (
 	"context"
 	"fmt"
-	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
 	"github.com/composer-orchestrator/composer/engine"
@@ -83,7 +83,10 @@ func (e *Engine) RemoveNetwork(ctx context.Context, id string) error {
 	if err == nil {
 		return nil
 	}
-	if strings.Contains(err.Error(), "active endpoints") {
+	// 403 is the engine's answer for a network in use (and for a
+	// predefined network, which composer never removes: it removes only
+	// what carries its labels).
+	if cerrdefs.IsPermissionDenied(err) {
 		return fmt.Errorf("%w: %s", engine.ErrConflict, err.Error())
 	}
 	return translate(err)
