@@ -303,11 +303,7 @@ func (o *Orchestrator) removeImages(ctx context.Context, refs []string) error {
 // services with no container are dropped; should the labels form a cycle
 // (they cannot, unless edited by hand), the graph has no edges at all.
 func labelGraph(cs []engine.Container) (*graph.Graph, map[string][]engine.Container) {
-	byService := map[string][]engine.Container{}
-	for _, c := range cs {
-		svc := c.Labels[labels.Service]
-		byService[svc] = append(byService[svc], c)
-	}
+	byService := groupByService(cs)
 	nodes := make([]string, 0, len(byService))
 	deps := map[string][]string{}
 	for svc, list := range byService {
@@ -325,4 +321,14 @@ func labelGraph(cs []engine.Container) (*graph.Graph, map[string][]engine.Contai
 		g, _ = graph.New(nodes, nil)
 	}
 	return g, byService
+}
+
+// groupByService groups containers by their service label, keeping order.
+func groupByService(cs []engine.Container) map[string][]engine.Container {
+	out := map[string][]engine.Container{}
+	for _, c := range cs {
+		svc := c.Labels[labels.Service]
+		out[svc] = append(out[svc], c)
+	}
+	return out
 }

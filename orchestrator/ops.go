@@ -74,8 +74,7 @@ func selectTarget(all []engine.Container, t Target) selection {
 			out = append(out, c)
 		}
 	}
-	_, byService := labelGraph(out)
-	return selection{containers: out, graph: g, byService: byService}
+	return selection{containers: out, graph: g, byService: groupByService(out)}
 }
 
 // target lists the project's containers once and selects the target's.
@@ -123,7 +122,7 @@ func (o *Orchestrator) Stop(ctx context.Context, t Target, timeout *time.Duratio
 	if err != nil {
 		return err
 	}
-	return sel.graph.Walk(ctx, graph.WalkOptions{Reverse: true, Only: keys(sel.byService)}, func(ctx context.Context, svc string) error {
+	return sel.graph.Walk(ctx, graph.WalkOptions{Reverse: true, Only: sortedKeys(sel.byService)}, func(ctx context.Context, svc string) error {
 		return forEachOf(ctx, sel.byService[svc], func(ctx context.Context, c engine.Container) error {
 			return o.stopOne(ctx, c, timeout)
 		})
@@ -167,7 +166,7 @@ func (o *Orchestrator) Start(ctx context.Context, t Target, opts StartOptions) e
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := o.watch(wctx, t.Project)
-	err = sel.graph.Walk(ctx, graph.WalkOptions{Only: keys(sel.byService)}, func(ctx context.Context, svc string) error {
+	err = sel.graph.Walk(ctx, graph.WalkOptions{Only: sortedKeys(sel.byService)}, func(ctx context.Context, svc string) error {
 		if err := o.waitDependencies(ctx, w, svc, labelDependencies(sel.byService, svc)); err != nil {
 			return err
 		}
@@ -215,7 +214,7 @@ func (o *Orchestrator) Restart(ctx context.Context, t Target, opts RestartOption
 		t.Services = withRestartDependents(all, t.Services)
 	}
 	sel := selectTarget(all, t)
-	return sel.graph.Walk(ctx, graph.WalkOptions{Only: keys(sel.byService)}, func(ctx context.Context, svc string) error {
+	return sel.graph.Walk(ctx, graph.WalkOptions{Only: sortedKeys(sel.byService)}, func(ctx context.Context, svc string) error {
 		return forEachOf(ctx, sel.byService[svc], func(ctx context.Context, c engine.Container) error {
 			return o.restartOne(ctx, c, opts.Timeout)
 		})
@@ -258,7 +257,7 @@ func withRestartDependents(cs []engine.Container, services []string) []string {
 			}
 		}
 	}
-	return keys(set)
+	return sortedKeys(set)
 }
 
 // KillOptions tune kill.
@@ -415,5 +414,3 @@ func forEachOf[T any](ctx context.Context, items []T, fn func(context.Context, T
 	}
 	return eg.Wait()
 }
-
-func keys[V any](m map[string]V) []string { return sortedKeys(m) }

@@ -24,20 +24,24 @@ import (
 type Orchestrator struct {
 	// eng is the engine every operation goes through: the one given to
 	// New, behind the --parallel limit when there is one.
-	eng      engine.Engine
-	events   Sink
-	parallel int
+	eng    engine.Engine
+	events Sink
 }
 
 // Option tunes an Orchestrator.
-type Option func(*Orchestrator)
+type Option func(*options)
+
+// options are what the Options set, read once by New.
+type options struct {
+	parallel int
+}
 
 // WithParallel bounds how many engine operations (create, start, stop,
 // pull, ...) run at once, over everything the orchestrator does; n <= 0
 // means no bound. Waiting (for health, exits, events or logs) takes no
 // part of the bound.
 func WithParallel(n int) Option {
-	return func(o *Orchestrator) { o.parallel = n }
+	return func(o *options) { o.parallel = n }
 }
 
 // New returns an orchestrator over eng reporting to sink (nil discards).
@@ -45,14 +49,14 @@ func New(eng engine.Engine, sink Sink, opts ...Option) *Orchestrator {
 	if sink == nil {
 		sink = Discard
 	}
-	o := &Orchestrator{eng: eng, events: sink}
+	var cfg options
 	for _, opt := range opts {
-		opt(o)
+		opt(&cfg)
 	}
-	if o.parallel > 0 {
-		o.eng = newLimitedEngine(eng, o.parallel)
+	if cfg.parallel > 0 {
+		eng = newLimitedEngine(eng, cfg.parallel)
 	}
-	return o
+	return &Orchestrator{eng: eng, events: sink}
 }
 
 // State is what the engine holds of one project.

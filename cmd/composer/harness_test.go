@@ -56,11 +56,10 @@ func (c *cli) write(name, content string) {
 
 // result is what one command line did.
 type result struct {
-	code        int
-	stdout      string
-	stderr      string
-	args        []string
-	interrupted bool
+	code   int
+	stdout string
+	stderr string
+	args   []string
 }
 
 func (r result) String() string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,7 +57,7 @@ func TestPsFormats(t *testing.T) {
 				}
 			}
 			want := map[string]string{"proj-web-1": "running", "proj-job-1": "exited", "proj-old-1": "running"}
-			if !mapsEqual(states, want) {
+			if !maps.Equal(states, want) {
 				t.Errorf("states %v, want %v", states, want)
 			}
 		}},
@@ -150,18 +151,6 @@ func TestPsOrphansNeedsAFile(t *testing.T) {
 	}
 }
 
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // TestLs checks ls's formats and its name filter over two projects.
 func TestLs(t *testing.T) {
 	t.Parallel()
@@ -182,7 +171,7 @@ func TestLs(t *testing.T) {
 					t.Errorf("alpha's config files %q, want %s", p["ConfigFiles"], filepath.Join(c.dir, "compose.yaml"))
 				}
 			}
-			if want := map[string]string{"alpha": "running(2)", "beta": "running(2)"}; !mapsEqual(got, want) {
+			if want := map[string]string{"alpha": "running(2)", "beta": "running(2)"}; !maps.Equal(got, want) {
 				t.Errorf("projects %v, want %v", got, want)
 			}
 		}},
@@ -256,7 +245,7 @@ func TestImages(t *testing.T) {
 			for _, img := range imgs {
 				got[img["ContainerName"].(string)] = img["Repository"].(string) + ":" + img["Tag"].(string)
 			}
-			if want := map[string]string{"proj-web-1": "web-img:latest", "proj-db-1": "db-img:latest"}; !mapsEqual(got, want) {
+			if want := map[string]string{"proj-web-1": "web-img:latest", "proj-db-1": "db-img:latest"}; !maps.Equal(got, want) {
 				t.Errorf("images %v, want %v", got, want)
 			}
 		}},
