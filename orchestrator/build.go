@@ -24,8 +24,10 @@ type BuildOptions struct {
 	NoCache bool
 	// Pull always pulls the base images.
 	Pull bool
-	// Args are --build-arg values, over the file's args.
-	Args map[string]string
+	// Args are --build-arg values, over the file's args: KEY=VALUE, or a
+	// bare KEY taken from Environ (left out when Environ has none).
+	Args    []string
+	Environ func(string) (string, bool)
 }
 
 // Build builds the images of the named services (all with a build section
@@ -45,7 +47,8 @@ func (o *Orchestrator) Build(ctx context.Context, p *types.Project, services []s
 		if len(opts.Args) > 0 || opts.NoCache || opts.Pull {
 			b := *s.Build
 			b.Args = cloneArgs(b.Args)
-			for k, v := range opts.Args {
+			for _, kv := range resolveEnv(opts.Args, opts.Environ) {
+				k, v, _ := strings.Cut(kv, "=")
 				b.Args[k] = &v
 			}
 			b.NoCache = b.NoCache || opts.NoCache

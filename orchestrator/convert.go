@@ -555,3 +555,23 @@ func unsupported(s types.ServiceConfig) []string {
 	}
 	return out
 }
+
+// resolveEnv completes bare KEY entries from environ, dropping those it
+// does not know, as docker compose exec -e does.
+func resolveEnv(env []string, environ func(string) (string, bool)) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.Contains(kv, "=") {
+			v, ok := "", false
+			if environ != nil {
+				v, ok = environ(kv)
+			}
+			if !ok {
+				continue
+			}
+			kv += "=" + v
+		}
+		out = append(out, kv)
+	}
+	return out
+}

@@ -211,14 +211,9 @@ func applyRunOptions(s types.ServiceConfig, p *types.Project, opts RunOptions) (
 	for k, v := range s.Environment {
 		env[k] = v
 	}
-	for _, kv := range opts.Env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok && opts.Environ != nil {
-			v, ok = opts.Environ(k)
-		}
-		if ok {
-			env[k] = &v
-		}
+	for _, kv := range resolveEnv(opts.Env, opts.Environ) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = &v
 	}
 	s.Environment = env
 	if len(opts.Labels) > 0 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -28,7 +27,7 @@ func (a *app) buildCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return orc.Build(ctx, p, services, orchestrator.BuildOptions{NoCache: noCache, Pull: pull, Args: a.buildArgs(args)})
+			return orc.Build(ctx, p, services, orchestrator.BuildOptions{NoCache: noCache, Pull: pull, Args: args, Environ: a.lookupEnv})
 		},
 	}
 	f := cmd.Flags()
@@ -37,22 +36,6 @@ func (a *app) buildCommand() *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "Don't print anything to STDOUT")
 	f.StringArrayVar(&args, "build-arg", nil, "Set build-time variables for services")
 	return cmd
-}
-
-// buildArgs reads --build-arg KEY=VALUE, or KEY taken from the
-// environment (left out when unset there).
-func (a *app) buildArgs(args []string) map[string]string {
-	out := map[string]string{}
-	for _, kv := range args {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			v, ok = a.lookupEnv(k)
-		}
-		if ok {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // progressOrQuiet is the progress display, or only warnings with -q.
