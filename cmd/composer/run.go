@@ -103,12 +103,9 @@ func (a *app) runOptions(cmd *cobra.Command, service string, command []string, o
 		TTY: !o.noTTY && !o.detach, Interactive: o.interactive && !o.detach,
 		Images: orchestrator.ImageOptions{Build: o.build, QuietPull: o.quietPull},
 	}
-	switch o.pull {
-	case "policy":
-	case "always", "missing", "never", "build":
-		opts.Images.Pull = o.pull
-	default:
-		return opts, usageError(cmd, fmt.Sprintf("invalid --pull value %q: want always, missing, never or policy", o.pull))
+	var err error
+	if opts.Images.Pull, err = pullPolicy(cmd, o.pull); err != nil {
+		return opts, err
 	}
 	if len(command) > 0 {
 		opts.Command = command

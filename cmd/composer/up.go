@@ -85,6 +85,10 @@ func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
 	if err := a.checkUpFlags(cmd, &o); err != nil {
 		return err
 	}
+	pull, err := pullPolicy(cmd, o.pull)
+	if err != nil {
+		return err
+	}
 	scale, err := project.ParseScale(o.scale)
 	if err != nil {
 		return err
@@ -99,7 +103,7 @@ func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
 	if p, err = project.WithScale(p, scale); err != nil {
 		return err
 	}
-	opts := a.upOptions(o)
+	opts := a.upOptions(o, pull)
 	if o.detach || o.wait || o.noStart {
 		display := a.progress()
 		defer display.Close()
@@ -134,15 +138,22 @@ func (a *app) checkUpFlags(cmd *cobra.Command, o *upOptions) error {
 	if len(o.attach) > 0 && o.attachDeps {
 		return usageError(cmd, "--attach and --attach-dependencies are incompatible")
 	}
-	switch o.pull {
-	case "policy", "always", "missing", "never", "build":
-	default:
-		return usageError(cmd, fmt.Sprintf("invalid --pull value %q: want always, missing, never, build or policy", o.pull))
-	}
 	return nil
 }
 
-func (a *app) upOptions(o upOptions) orchestrator.UpOptions {
+// pullPolicy reads --pull: "" for "policy" (each service's pull_policy),
+// else the policy that overrides them all.
+func pullPolicy(cmd *cobra.Command, value string) (string, error) {
+	switch value {
+	case "policy":
+		return "", nil
+	case "always", "missing", "never", "build":
+		return value, nil
+	}
+	return "", usageError(cmd, fmt.Sprintf("invalid --pull value %q: want always, missing, never, build or policy", value))
+}
+
+func (a *app) upOptions(o upOptions, pull string) orchestrator.UpOptions {
 	opts := orchestrator.UpOptions{
 		Recreate:         orchestrator.RecreateDiverged,
 		NoStart:          o.noStart,
@@ -150,11 +161,8 @@ func (a *app) upOptions(o upOptions) orchestrator.UpOptions {
 		Wait:             o.wait,
 		WaitTimeout:      time.Duration(o.waitTimeout) * time.Second,
 		Timeout:          timeoutFlag(o.timeout),
-		Images:           orchestrator.ImageOptions{Build: o.build, NoBuild: o.noBuild, QuietPull: o.quietPull},
+		Images:           orchestrator.ImageOptions{Pull: pull, Build: o.build, NoBuild: o.noBuild, QuietPull: o.quietPull},
 		RenewAnonVolumes: o.renewAnonVolumes,
-	}
-	if o.pull != "policy" {
-		opts.Images.Pull = o.pull
 	}
 	if o.forceRecreate {
 		opts.Recreate = orchestrator.RecreateForce
