@@ -191,7 +191,7 @@ func (r *attachedRun) took() {
 // abort policy must see like any other (a test service that finished
 // during up still gives its exit code).
 func (r *attachedRun) attach(ctx context.Context) (int, error) {
-	cs, err := r.o.Containers(ctx, Target{Project: r.p.Name, Services: r.opts.Services}, false)
+	cs, err := r.o.containers(ctx, Target{Project: r.p.Name, Services: r.opts.Services}, false)
 	if err != nil {
 		return 0, err
 	}
@@ -304,7 +304,7 @@ func (r *attachedRun) stop(ctx context.Context, kill bool) error {
 // serviceExitCode is the exit code of a service's first container; 1 when
 // it cannot be read.
 func (o *Orchestrator) serviceExitCode(ctx context.Context, project, service string) int {
-	cs, err := o.Containers(ctx, Target{Project: project, Services: []string{service}}, false)
+	cs, err := o.containers(ctx, Target{Project: project, Services: []string{service}}, false)
 	if err != nil || len(cs) == 0 {
 		return 1
 	}

@@ -63,7 +63,7 @@ func (o *Orchestrator) Exec(ctx context.Context, t Target, opts ExecOptions, ter
 	if t.Index == 0 {
 		t.Index = 1
 	}
-	cs, err := o.Containers(ctx, t, false)
+	cs, err := o.containers(ctx, t, false)
 	if err != nil {
 		return 0, err
 	}

@@ -51,17 +51,7 @@ type selection struct {
 // with one engine call: operations that act on containers need neither
 // networks nor volumes.
 func (o *Orchestrator) serviceContainers(ctx context.Context, project string) ([]engine.Container, error) {
-	cs, err := o.listContainers(ctx, project)
-	if err != nil {
-		return nil, err
-	}
-	var out []engine.Container
-	for _, c := range cs {
-		if c.Labels[labels.Oneoff] != labels.True {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return o.containers(ctx, Target{Project: project}, false)
 }
 
 // selectTarget picks the target's containers out of all the project's
@@ -101,8 +91,9 @@ func (t Target) selects(c engine.Container) bool {
 	return false
 }
 
-// Containers lists the target's containers; one-off ones too when asked.
-func (o *Orchestrator) Containers(ctx context.Context, t Target, oneOff bool) ([]engine.Container, error) {
+// containers lists the target's containers, sorted, with one engine
+// call; one-off ones too when asked.
+func (o *Orchestrator) containers(ctx context.Context, t Target, oneOff bool) ([]engine.Container, error) {
 	cs, err := o.listContainers(ctx, t.Project)
 	if err != nil {
 		return nil, err
@@ -373,7 +364,7 @@ type RemoveOptions struct {
 // Remove removes the target's stopped containers (stopping them first with
 // Stop). Running containers are left alone otherwise.
 func (o *Orchestrator) Remove(ctx context.Context, t Target, opts RemoveOptions) error {
-	cs, err := o.Containers(ctx, t, false)
+	cs, err := o.containers(ctx, t, false)
 	if err != nil {
 		return err
 	}

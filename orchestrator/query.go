@@ -73,7 +73,7 @@ func (o *Orchestrator) Ps(ctx context.Context, t Target, opts PsOptions) ([]Cont
 	if opts.NoOrphans && opts.Project == nil {
 		return nil, fmt.Errorf("leaving out orphans %w", ErrNeedsProject)
 	}
-	cs, err := o.Containers(ctx, t, true)
+	cs, err := o.containers(ctx, t, true)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ type ContainerProcesses struct {
 
 // Processes lists the processes of the target's running containers.
 func (o *Orchestrator) Processes(ctx context.Context, t Target) ([]ContainerProcesses, error) {
-	cs, err := o.Containers(ctx, t, false)
+	cs, err := o.containers(ctx, t, false)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func (o *Orchestrator) Port(ctx context.Context, t Target, port uint16, protocol
 	if t.Index == 0 {
 		t.Index = 1
 	}
-	cs, err := o.Containers(ctx, t, false)
+	cs, err := o.containers(ctx, t, false)
 	if err != nil {
 		return "", err
 	}
@@ -267,7 +267,7 @@ type ImageSummary struct {
 // Images lists the images of the target's containers. A container whose
 // image is gone is left out.
 func (o *Orchestrator) Images(ctx context.Context, t Target) ([]ImageSummary, error) {
-	cs, err := o.Containers(ctx, t, false)
+	cs, err := o.containers(ctx, t, false)
 	if err != nil {
 		return nil, err
 	}

@@ -144,7 +144,7 @@ func (o *Orchestrator) oneOffSpec(ctx context.Context, p *types.Project, s types
 			for _, c := range st.ServiceContainers(svc) {
 				return c.ID, nil
 			}
-			cs, err := o.Containers(ctx, Target{Project: p.Name, Services: []string{svc}}, false)
+			cs, err := o.containers(ctx, Target{Project: p.Name, Services: []string{svc}}, false)
 			if err != nil || len(cs) == 0 {
 				return "", fmt.Errorf("no container found for service %q", svc)
 			}
