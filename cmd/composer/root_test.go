@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -484,6 +485,39 @@ func TestParallelLimit(t *testing.T) {
 			}
 			if got := counting.maxConcurrent(); got > tt.atMost || got < tt.atLeast {
 				t.Errorf("at most %d creates or starts at once, want between %d and %d", got, tt.atLeast, tt.atMost)
+			}
+		})
+	}
+}
+
+// TestEngineErrorsWrappedOnce checks that an engine failure reaches the
+// user once, named by the operation and the container, without the same
+// words repeated by each layer on the way.
+func TestEngineErrorsWrappedOnce(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		op, words string
+		args      []string
+	}{
+		{op: "CreateContainer", words: "creating container proj-web-1", args: []string{"up", "-d"}},
+		{op: "StartContainer", words: "starting container proj-web-1", args: []string{"up", "-d"}},
+		{op: "StopContainer", words: "stopping container proj-web-1", args: []string{"stop"}},
+	} {
+		t.Run(tt.op, func(t *testing.T) {
+			t.Parallel()
+			c := newCLI(t, webYAML)
+			c.eng.AddImage("web-img")
+			if tt.op == "StopContainer" {
+				c.must("up", "-d")
+			}
+			c.eng.Fail(tt.op, "", errors.New("the engine said no"))
+			r := c.run(tt.args...)
+			if r.code != 1 {
+				t.Fatalf("exit code %d, want 1:\n%s", r.code, r)
+			}
+			want := tt.words + ": the engine said no"
+			if !strings.Contains(r.stderr, want) || strings.Count(r.stderr, tt.words) != strings.Count(r.stderr, want) {
+				t.Errorf("stderr should say %q, with no repeated words:\n%s", want, r)
 			}
 		})
 	}
