@@ -227,8 +227,11 @@ func TestNetworkLifecycle(t *testing.T) {
 	ctx := testContext(t)
 	name := uniqueName(t)
 	labels := map[string]string{"composer.test": name, "composer.kind": "network"}
+	// The subnet lies outside the engine's default pools (172.17-31/16,
+	// 192.168/16): networks other tests create at the same time take their
+	// subnets from those pools and could overlap one picked there.
 	id, err := e.CreateNetwork(ctx, engine.NetworkSpec{Name: name, Labels: labels,
-		IPAM: engine.IPAM{Configs: []engine.IPAMConfig{{Subnet: "172.31.250.0/24"}}}})
+		IPAM: engine.IPAM{Configs: []engine.IPAMConfig{{Subnet: "10.213.250.0/24"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
