@@ -74,7 +74,7 @@ func cloneArgs(m types.MappingWithEquals) types.MappingWithEquals {
 // returns the image id.
 func (o *Orchestrator) buildService(ctx context.Context, p *types.Project, s types.ServiceConfig) (string, error) {
 	b := s.Build
-	ref := imageName(p, s)
+	ref := ImageName(p, s)
 	if strings.Contains(b.Context, "://") || strings.HasPrefix(b.Context, "git@") {
 		return "", fmt.Errorf("service %q: building from a remote context (%s) is not supported", s.Name, b.Context)
 	}

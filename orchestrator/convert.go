@@ -41,7 +41,7 @@ func containerSpec(in specInput) (engine.ContainerSpec, error) {
 	p := in.project
 	spec := engine.ContainerSpec{
 		Name:         in.name,
-		Image:        imageName(p, s),
+		Image:        ImageName(p, s),
 		Labels:       containerLabels(in),
 		Env:          environment(s.Environment),
 		Cmd:          nilIfEmpty(s.Command),
@@ -154,9 +154,9 @@ func tmpfs(s types.ServiceConfig) map[string]string {
 	return out
 }
 
-// imageName is the image a service runs: its image, or the name docker
+// ImageName is the image a service runs: its image, or the name docker
 // compose gives a built image when only build is set.
-func imageName(p *types.Project, s types.ServiceConfig) string {
+func ImageName(p *types.Project, s types.ServiceConfig) string {
 	if s.Image != "" {
 		return s.Image
 	}

@@ -191,7 +191,7 @@ func imagesToRemove(name string, p *types.Project, cs []engine.Container, which 
 	if p != nil {
 		for _, svc := range p.ServiceNames() {
 			s := p.Services[svc]
-			add(imageName(p, s), s.Image == "")
+			add(ImageName(p, s), s.Image == "")
 		}
 		return out
 	}

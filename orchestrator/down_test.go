@@ -226,7 +226,7 @@ func downState(t *testing.T, extra ...engine.Container) State {
 	for _, svc := range p.ServiceNames() {
 		c := existing("p", svc, 1, "hash", "sha256:"+svc, engine.StateRunning)
 		c.Labels[labels.DependsOn] = dependsOnLabel(p.Services[svc])
-		c.Image = imageName(p, p.Services[svc])
+		c.Image = ImageName(p, p.Services[svc])
 		st.Containers = append(st.Containers, c)
 	}
 	st.Containers = append(st.Containers, extra...)

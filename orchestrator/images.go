@@ -33,7 +33,7 @@ func (o *Orchestrator) ensureImages(ctx context.Context, p *types.Project, opts 
 	var mu sync.Mutex
 	byRef := map[string][]string{}
 	for _, name := range p.ServiceNames() {
-		ref := imageName(p, p.Services[name])
+		ref := ImageName(p, p.Services[name])
 		byRef[ref] = append(byRef[ref], name)
 	}
 	// Not bounded here: pulls and builds take engine slots (limitedEngine).

@@ -288,7 +288,3 @@ func (o *Orchestrator) Images(ctx context.Context, t Target) ([]ImageSummary, er
 	}
 	return out, nil
 }
-
-// ImageName is the image a service runs: its image, or the name given to
-// the image built for it.
-func ImageName(p *types.Project, s types.ServiceConfig) string { return imageName(p, s) }
