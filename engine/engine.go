@@ -510,7 +510,16 @@ type Processes struct {
 type EventFilter struct {
 	Type   string // "container", "network", ...; empty for all
 	Labels map[string]string
-	Since  time.Time
+	// Since, if set, replays the events from that time on before the live
+	// ones.
+	Since time.Time
+	// Until, if set, bounds the stream: it delivers the events from Since
+	// (from the oldest the engine keeps when Since is zero) up to Until,
+	// waiting for Until if it lies ahead, and then ends: the event channel
+	// is closed and the error channel closed without an error. An Until
+	// in the past replays history and ends at once. Until before Since is
+	// an error.
+	Until time.Time
 }
 
 // Event is one engine event.

@@ -37,6 +37,9 @@ type AttachOptions struct {
 	// Interrupts delivers the user's interrupts: the first stops the
 	// project gracefully, a second kills it.
 	Interrupts <-chan struct{}
+	// UpDone, if set, is called once the project is up, before following
+	// its logs: the caller stops holding the project for writing there.
+	UpDone func()
 }
 
 // AttachSelection is how the user chose the services to follow.
@@ -100,6 +103,9 @@ func (o *Orchestrator) AttachedUp(ctx context.Context, p *types.Project, opts At
 	case err := <-upDone:
 		if err != nil {
 			return 0, err
+		}
+		if opts.UpDone != nil {
+			opts.UpDone()
 		}
 	case <-opts.Interrupts:
 		cancelUp()
@@ -276,6 +282,8 @@ func (r *attachedRun) interrupted(ctx context.Context) error {
 	// stops scheduling, never the stop it asked for.
 	stopCtx, cancelStop := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelStop()
+	// A second interrupt abandons the stops under way and kills.
+	stopCtx = abandonWith(stopCtx, stopCtx)
 	stopped := make(chan error, 1)
 	go func() { stopped <- r.stop(stopCtx, false) }()
 	select {

@@ -206,12 +206,51 @@ func imagesToRemove(name string, p *types.Project, cs []engine.Container, which 
 // order, then its networks, and with Volumes its volumes. Only resources
 // labelled with the project are touched. p may be nil: everything then
 // comes from the labels.
+//
+// A container can appear after down has looked: the engine carries out a
+// create sent by an earlier run that was killed. So down looks again once
+// it is done, and removes what it finds, a bounded number of times.
 func (o *Orchestrator) Down(ctx context.Context, name string, p *types.Project, opts DownOptions) error {
-	st, err := o.Observe(ctx, name)
-	if err != nil {
-		return err
+	for round := 0; ; round++ {
+		st, err := o.Observe(ctx, name)
+		if err != nil {
+			return err
+		}
+		plan := PlanDown(name, p, st, opts)
+		if round > 0 && len(plan.Containers) == 0 {
+			return nil
+		}
+		err = o.applyDown(ctx, plan, opts.Timeout)
+		if ctx.Err() != nil {
+			return o.interruptedDown(ctx, name, p, opts)
+		}
+		if err != nil || round == downRounds-1 {
+			return err
+		}
 	}
-	return o.applyDown(ctx, PlanDown(name, p, st, opts), opts.Timeout)
+}
+
+// downRounds bounds how often down looks again for containers that
+// appeared while it worked.
+const downRounds = 3
+
+// interruptedDown lists what an interrupted down left, with one more look
+// at the engine: the interrupt let the removals under way finish, so only
+// the engine knows which did.
+func (o *Orchestrator) interruptedDown(ctx context.Context, name string, p *types.Project, opts DownOptions) error {
+	cause := ctx.Err()
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	ie := &InterruptedError{Op: "down", What: "containers not removed", Cause: cause}
+	if st, err := o.Observe(lctx, name); err == nil {
+		for _, cs := range PlanDown(name, p, st, opts).Containers {
+			for _, c := range cs {
+				ie.Undone = append(ie.Undone, c.Name)
+			}
+		}
+		slices.Sort(ie.Undone)
+	}
+	return ie
 }
 
 // applyDown carries out a down plan. Containers must be gone before their

@@ -26,6 +26,8 @@ type Orchestrator struct {
 	// New, behind the --parallel limit when there is one.
 	eng    engine.Engine
 	events Sink
+	// abandon ends the engine requests under way (see WithAbandon).
+	abandon context.Context
 }
 
 // Option tunes an Orchestrator.
@@ -34,6 +36,7 @@ type Option func(*options)
 // options are what the Options set, read once by New.
 type options struct {
 	parallel int
+	abandon  context.Context
 }
 
 // WithParallel bounds how many engine operations (create, start, stop,
@@ -44,19 +47,41 @@ func WithParallel(n int) Option {
 	return func(o *options) { o.parallel = n }
 }
 
+// WithAbandon gives the context whose end abandons the engine requests
+// under way. Until it ends, a request that changes the engine's state
+// runs to its end even when the operation's context is cancelled (see
+// shieldedEngine); without this option that is always so.
+func WithAbandon(ctx context.Context) Option {
+	return func(o *options) { o.abandon = ctx }
+}
+
 // New returns an orchestrator over eng reporting to sink (nil discards).
 func New(eng engine.Engine, sink Sink, opts ...Option) *Orchestrator {
 	if sink == nil {
 		sink = Discard
 	}
-	var cfg options
+	cfg := options{abandon: context.Background()}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
+	// The bound sits outside the shield: a call still waiting for its
+	// slot when the operation is cancelled has not been sent, and is not.
+	eng = &shieldedEngine{Engine: eng, abandon: cfg.abandon}
 	if cfg.parallel > 0 {
 		eng = newLimitedEngine(eng, cfg.parallel)
 	}
-	return &Orchestrator{eng: eng, events: sink}
+	return &Orchestrator{eng: eng, events: sink, abandon: cfg.abandon}
+}
+
+// whole returns a context for a sequence of engine requests that must not
+// be cut between two of them: an interrupt does not end it, only
+// abandoning does. A sequence already under way when ctx is cancelled
+// runs to its end; one not yet begun does not begin.
+func (o *Orchestrator) whole(ctx context.Context) (context.Context, func()) {
+	if ctx.Err() != nil {
+		return ctx, func() {}
+	}
+	return untilAbandoned(ctx, o.abandon)
 }
 
 // State is what the engine holds of one project.

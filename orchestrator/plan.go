@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -139,19 +140,40 @@ func resourceKind(external, exists bool) ActionKind {
 
 func planService(p *types.Project, s types.ServiceConfig, existing []engine.Container, want Desired, recreate string) []ContainerAction {
 	scale := s.GetScale()
+	// Of two containers with one number (an interrupted recreate leaves
+	// the new one beside the old), the one under its proper name stays.
+	existing = slices.Clone(existing)
+	sort.SliceStable(existing, func(i, j int) bool {
+		ni, nj := number(existing[i]), number(existing[j])
+		if ni != nj {
+			return ni < nj
+		}
+		return existing[i].Name == ContainerName(p.Name, s, ni) && existing[j].Name != ContainerName(p.Name, s, nj)
+	})
 	var out []ContainerAction
 	used := map[int]bool{}
+	kept := 0
 	for i := range existing {
 		c := existing[i]
 		n := number(c)
-		if i >= scale || used[n] {
+		if used[n] {
+			out = append(out, ContainerAction{Kind: ActRemove, Service: s.Name, Number: n, Name: c.Name, Existing: &c, Reason: "duplicate"})
+			continue
+		}
+		if kept >= scale {
 			// Scaling down keeps the lowest numbers, so the highest go.
 			out = append(out, ContainerAction{Kind: ActRemove, Service: s.Name, Number: n, Name: c.Name, Existing: &c, Reason: "scale"})
 			continue
 		}
+		kept++
 		used[n] = true
 		a := ContainerAction{Service: s.Name, Number: n, Name: ContainerName(p.Name, s, n), Existing: &c}
 		a.Kind, a.Reason = decide(c, want.Hash[s.Name], want.AltHash[s.Name], want.ImageID[s.Name], recreate)
+		if c.Name != a.Name && (a.Kind == ActKeep || a.Kind == ActStart) {
+			// A replacement an interrupted recreate left under its
+			// temporary name: finish the job.
+			a.Kind, a.Reason = ActRecreate, "under a temporary name"
+		}
 		out = append(out, a)
 	}
 	for n, have := 1, len(used); have < scale; n++ {

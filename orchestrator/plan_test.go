@@ -197,6 +197,42 @@ container proj-web-1: keep
 `,
 		},
 		{
+			name: "an interrupted recreate's replacement beside the old container goes",
+			state: func(p *types.Project, want Desired) State {
+				st := upToDate(p, want, 1)
+				// The replacement sorts first by name; the old container
+				// under the service's name is the one kept.
+				tmp := existing("proj", "web", 1, want.Hash["web"], want.ImageID["web"], engine.StateCreated)
+				tmp.ID, tmp.Name = "id-tmp", "0123456789ab_proj-web-1"
+				st.Containers = append(st.Containers, tmp)
+				sortContainers(st.Containers)
+				return st
+			},
+			want: `network proj_default: exists
+volume proj_data: exists
+container proj-db-1: keep
+container proj-web-1: keep
+container 0123456789ab_proj-web-1: remove (duplicate)
+`,
+		},
+		{
+			name: "a replacement left under its temporary name alone is recreated",
+			state: func(p *types.Project, want Desired) State {
+				st := upToDate(p, want, 1)
+				for i, c := range st.Containers {
+					if c.Labels[labels.Service] == "web" {
+						st.Containers[i].Name = "0123456789ab_proj-web-1"
+					}
+				}
+				return st
+			},
+			want: `network proj_default: exists
+volume proj_data: exists
+container proj-db-1: keep
+container proj-web-1: recreate (under a temporary name)
+`,
+		},
+		{
 			name: "orphans are listed, one-offs are not",
 			state: func(p *types.Project, want Desired) State {
 				st := upToDate(p, want, 1)

@@ -69,7 +69,61 @@ func (o *Orchestrator) Up(ctx context.Context, p *types.Project, opts UpOptions)
 	if err != nil {
 		return err
 	}
+	var started syncMap[string, bool]
+	for attempt := 1; ; attempt++ {
+		err = o.converge(ctx, p, g, st, want, opts, w, &started)
+		if err == nil || attempt == upAttempts || !raced(err) || ctx.Err() != nil {
+			break
+		}
+		// Something changed under this run: a container an earlier,
+		// interrupted run left the engine making or removing appeared or
+		// vanished. Up is convergent, so look again and go on from there.
+		if err := sleep(ctx, time.Duration(attempt)*200*time.Millisecond); err != nil {
+			break
+		}
+		if st, err = o.Observe(ctx, p.Name); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return interruptedUp(p, &started, ctx.Err())
+	}
+	if err != nil {
+		return err
+	}
+	if opts.Wait && !opts.NoStart {
+		return o.waitReady(ctx, p, w, opts.WaitTimeout)
+	}
+	return nil
+}
+
+// upAttempts bounds how often up observes and applies again after finding
+// the engine changed under it.
+const upAttempts = 3
+
+// raced reports whether an error may come from the engine's state changing
+// between observing and acting: a container or network that vanished, or
+// a name taken meanwhile. A permanent conflict (a name used by a container
+// of another project) fails the same way on every attempt.
+func raced(err error) bool {
+	return errors.Is(err, engine.ErrNotFound) || errors.Is(err, engine.ErrConflict)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// converge plans from what was observed and applies the plan.
+func (o *Orchestrator) converge(ctx context.Context, p *types.Project, g *graph.Graph, st State, want Desired, opts UpOptions, w *watcher, started *syncMap[string, bool]) error {
 	plan := PlanUp(p, st, want, opts.Recreate)
+	var err error
 	if opts.RemoveOrphans {
 		err = o.removeContainers(ctx, plan.Orphans, opts.Timeout, false)
 	} else {
@@ -81,14 +135,8 @@ func (o *Orchestrator) Up(ctx context.Context, p *types.Project, opts UpOptions)
 	if err := o.ensureResources(ctx, p, plan); err != nil {
 		return err
 	}
-	run := &upRun{o: o, p: p, g: g, plan: plan, want: want, opts: opts, w: w, state: st}
-	if err := run.apply(ctx); err != nil {
-		return err
-	}
-	if opts.Wait && !opts.NoStart {
-		return o.waitReady(ctx, p, w, opts.WaitTimeout)
-	}
-	return nil
+	run := &upRun{o: o, p: p, g: g, plan: plan, want: want, opts: opts, w: w, state: st, started: started}
+	return run.apply(ctx)
 }
 
 // desired computes what the project wants of each service, given the ids
@@ -228,6 +276,9 @@ type upRun struct {
 	created  map[string]chan struct{}
 	services syncMap[string, []engine.Container]
 	replaced syncMap[string, []replacement]
+	// started records the services whose start visit finished, over
+	// every attempt, so that an interrupt can say what was left undone.
+	started *syncMap[string, bool]
 }
 
 // replacement is a container made to take the place of an existing one,
@@ -371,6 +422,10 @@ func (r *upRun) start(ctx context.Context, name string) error {
 	}
 	replaced, _ := r.replaced.Load(name)
 	err := forEachOf(ctx, replaced, func(ctx context.Context, rep replacement) error {
+		// Stop, remove and rename go together: an interrupt between them
+		// would leave the service with no container under its name.
+		ctx, done := r.o.whole(ctx)
+		defer done()
 		if err := r.o.retire(ctx, rep.old, r.opts.Timeout); err != nil {
 			return err
 		}
@@ -382,11 +437,14 @@ func (r *upRun) start(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if r.opts.NoStart {
-		return nil
+	if !r.opts.NoStart {
+		cs, _ := r.services.Load(name)
+		if err := forEachOf(ctx, cs, r.o.startOne); err != nil {
+			return err
+		}
 	}
-	cs, _ := r.services.Load(name)
-	return forEachOf(ctx, cs, r.o.startOne)
+	r.started.Store(name, true)
+	return nil
 }
 
 func (o *Orchestrator) startOne(ctx context.Context, c engine.Container) error {

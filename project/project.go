@@ -352,3 +352,40 @@ func ParseScale(values []string) (map[string]int, error) {
 
 // NormalizeName turns a directory name into a valid project name.
 func NormalizeName(s string) string { return loader.NormalizeProjectName(s) }
+
+// NameGiven reports whether the user chose p's name (-p,
+// COMPOSE_PROJECT_NAME in the environment or the .env file, or a top-level
+// name: in a compose file) rather than it being derived from the project
+// directory's name. A derived name is how two directories of the same name
+// become one project without anyone asking.
+func NameGiven(o Options, p *types.Project) bool {
+	if o.Name != "" {
+		return true
+	}
+	// The loaded project's environment always holds the name; the
+	// options' environment (process and .env) holds it only if set there.
+	if po, err := o.projectOptions(); err == nil && po.Environment["COMPOSE_PROJECT_NAME"] != "" {
+		return true
+	}
+	for _, f := range p.ComposeFiles {
+		if hasTopLevelName(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasTopLevelName reports whether a compose file sets name: at its top
+// level. A file that cannot be read again (standard input) counts as not.
+func hasTopLevelName(file string) bool {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	var top map[string]any
+	if err := yaml.Unmarshal(b, &top); err != nil {
+		return false
+	}
+	name, ok := top["name"].(string)
+	return ok && name != ""
+}

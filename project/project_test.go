@@ -654,3 +654,43 @@ func TestLoadNoPathResolution(t *testing.T) {
 		}
 	}
 }
+
+// TestNameGiven tells a chosen project name from one derived from the
+// directory's name, which the collision guard relies on.
+func TestNameGiven(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		yaml   string
+		dotenv string
+		env    []string
+		flag   string
+		want   bool
+	}{
+		{name: "derived from the directory", yaml: "services:\n  a: {image: x}\n"},
+		{name: "-p", yaml: "services:\n  a: {image: x}\n", flag: "given", want: true},
+		{name: "environment", yaml: "services:\n  a: {image: x}\n", env: []string{"COMPOSE_PROJECT_NAME=given"}, want: true},
+		{name: "empty environment value", yaml: "services:\n  a: {image: x}\n", env: []string{"COMPOSE_PROJECT_NAME="}},
+		{name: "name: in the file", yaml: "name: given\nservices:\n  a: {image: x}\n", want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "api")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(tt.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			o := Options{WorkingDir: dir, Name: tt.flag, Env: append([]string{}, tt.env...)}
+			p, err := Load(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := NameGiven(o, p); got != tt.want {
+				t.Errorf("NameGiven = %v, want %v (project %q)", got, tt.want, p.Name)
+			}
+		})
+	}
+}

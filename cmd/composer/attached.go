@@ -32,9 +32,18 @@ func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []st
 	if err != nil {
 		return err
 	}
+	w, err := a.beginChange(ctx, orc, "up", p.Name, p)
+	if err != nil {
+		return err
+	}
+	// The project is held while it is brought up (and stopped, after an
+	// interrupt then), not while its logs are followed: other commands
+	// (restart web, from another terminal) must not wait for that.
+	defer a.endChange(w)
 	code, err := orc.AttachedUp(ctx, p, orchestrator.AttachOptions{
 		Up: opts, Services: attach, Timestamps: o.timestamps, Interrupts: a.interrupts(),
 		AbortOnExit: o.abortOnExit, AbortOnFailure: o.abortOnFailure, ExitCodeFrom: o.exitCodeFrom,
+		UpDone: func() { a.endChange(w) },
 	}, view)
 	printer.release()
 	return exitCode(code, err)

@@ -36,12 +36,13 @@ func (a *app) downCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return orc.Down(ctx, name, p, orchestrator.DownOptions{
+			opts := orchestrator.DownOptions{
 				RemoveOrphans: o.removeOrphans || a.envBool("COMPOSE_REMOVE_ORPHANS"),
 				Volumes:       o.volumes,
 				Timeout:       timeoutFlag(o.timeout),
 				RemoveImages:  o.rmi,
-			})
+			}
+			return a.change(ctx, orc, "down", name, p, func() error { return orc.Down(ctx, name, p, opts) })
 		},
 	}
 	f := cmd.Flags()

@@ -118,6 +118,7 @@ func (c *cli) connector() connector {
 			},
 			info:  func(context.Context) (engineInfo, error) { return engineInfo{Version: "fake", APIVersion: "1.41"}, nil },
 			close: func() {},
+			host:  "fake://" + c.dir,
 		}, nil
 	}
 }

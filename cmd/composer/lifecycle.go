@@ -56,7 +56,7 @@ func (a *app) lifecycleCommand(use, short string, flags func(cmd *cobra.Command)
 			if err != nil {
 				return err
 			}
-			return act(cmd, orc, t, p)
+			return a.change(cmd.Context(), orc, cmd.Name(), t.Project, p, func() error { return act(cmd, orc, t, p) })
 		},
 	}
 	if flags != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
@@ -67,6 +68,8 @@ type globalOptions struct {
 	progress    string
 	ansi        string
 	dryRun      bool
+	// lockTimeout is --lock-timeout in seconds; -1 when not given.
+	lockTimeout int
 }
 
 // connection is what a run holds of the engine.
@@ -76,6 +79,9 @@ type connection struct {
 	// info asks the engine for its version (for the version command).
 	info  func(context.Context) (engineInfo, error)
 	close func()
+	// host is the engine's address: a project's lock and journal are per
+	// engine, as its containers are.
+	host string
 }
 
 // connector opens the engine, once per run. host, when not empty, names
@@ -98,6 +104,7 @@ func dockerEngine(ctx context.Context, host string) (connection, error) {
 			return engineInfo{Version: i.ServerVersion, APIVersion: i.APIVersion}, err
 		},
 		close: func() { _ = e.Close() },
+		host:  e.Host(),
 	}, nil
 }
 
@@ -120,6 +127,15 @@ type app struct {
 	// onInterrupt, when set, receives Ctrl-C instead of the command's
 	// context being cancelled (attached up stops the project itself).
 	onInterrupt chan struct{}
+	// signal is the first interrupting signal, which sets the exit code
+	// (128 + its number); guarded by mu.
+	signal os.Signal
+	// hard is cancelled when the user insists (the interrupt after the
+	// one that stopped scheduling): engine requests under way are then
+	// abandoned rather than waited for.
+	hard context.Context
+	// args are the command line, for the lock's and journal's records.
+	args []string
 }
 
 func run(ctx context.Context, args []string, streams Streams) int {
@@ -129,11 +145,14 @@ func run(ctx context.Context, args []string, streams Streams) int {
 // runWith runs one command line over the engine connect opens, and
 // returns the process's exit code.
 func runWith(ctx context.Context, args []string, streams Streams, connect connector) int {
-	a := &app{streams: streams, connect: connect}
+	a := &app{streams: streams, connect: connect, args: args}
 	defer a.close()
-	ctx, cancel := context.WithCancel(ctx)
+	hard, abandon := context.WithCancel(ctx)
+	defer abandon()
+	a.hard = hard
+	ctx, cancel := context.WithCancel(hard)
 	defer cancel()
-	go a.forwardInterrupts(ctx, cancel)
+	go a.forwardInterrupts(cancel, abandon)
 	top, err := a.commandTree(args)
 	if err != nil {
 		fmt.Fprintln(streams.Err, err)
@@ -204,10 +223,12 @@ func (a *app) dockerFlags(docker *cobra.Command) {
 }
 
 // exitCode maps a command's end to the process's exit code: 0, the code
-// an operation asked for, 130 after an interrupt, or 1 for any other
-// error, which is printed.
+// an operation asked for, 128 + the signal's number after an interrupt
+// (130 for Ctrl-C, 143 for SIGTERM), or 1 for any other error, which is
+// printed.
 func (a *app) exitCode(ctx context.Context, err error) int {
 	var ee *exitError
+	var ie *orchestrator.InterruptedError
 	switch {
 	case err == nil && ctx.Err() == nil:
 		return 0
@@ -216,36 +237,63 @@ func (a *app) exitCode(ctx context.Context, err error) int {
 			fmt.Fprintln(a.streams.Err, ee.err)
 		}
 		return ee.code
+	case errors.As(err, &ie):
+		// What the interrupt left undone, for the user to decide on.
+		fmt.Fprintln(a.streams.Err, ie)
+		return a.interruptCode()
 	case err == nil, errors.Is(err, orchestrator.ErrInterrupted), errors.Is(err, context.Canceled), ctx.Err() != nil:
 		// A command that ends quietly on Ctrl-C (logs -f) was still
 		// interrupted, as docker compose reports it.
-		return 130
+		return a.interruptCode()
 	}
 	fmt.Fprintln(a.streams.Err, err)
 	return 1
 }
 
-// forwardInterrupts cancels the command on Ctrl-C, unless the command
-// asked to handle interrupts itself.
-func (a *app) forwardInterrupts(ctx context.Context, cancel func()) {
+// interruptCode is 128 + the number of the signal that interrupted.
+func (a *app) interruptCode() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.signal.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
+}
+
+// forwardInterrupts handles SIGINT and SIGTERM. The first stops the
+// command scheduling work (cancel): engine requests under way finish, and
+// the command ends saying what it left undone. The next abandons those
+// requests (abandon). A command that handles interrupts itself (attached
+// up: the first stops the project, the second kills it) gets the first
+// two, and a third abandons.
+func (a *app) forwardInterrupts(cancel, abandon func()) {
+	n := 0
 	for {
 		select {
-		case _, ok := <-a.streams.Interrupts:
+		case sig, ok := <-a.streams.Interrupts:
 			if !ok {
 				return
 			}
+			n++
 			a.mu.Lock()
+			if a.signal == nil {
+				a.signal = sig
+			}
 			h := a.onInterrupt
 			a.mu.Unlock()
-			if h == nil {
+			switch {
+			case h != nil && n <= 2:
+				select {
+				case h <- struct{}{}:
+				default: // two pending ones (stop, then kill) say all there is
+				}
+			case n == 1:
 				cancel()
-				continue
+			default:
+				cancel()
+				abandon()
 			}
-			select {
-			case h <- struct{}{}:
-			default: // two pending ones (stop, then kill) say all there is
-			}
-		case <-ctx.Done():
+		case <-a.hard.Done():
 			return
 		}
 	}
@@ -307,6 +355,7 @@ func (a *app) rootCommand(name string) *cobra.Command {
 	f.StringVar(&g.progress, "progress", "", "Set type of progress output (auto, tty, plain, json, quiet) (default auto)")
 	f.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI control characters ("never"|"always"|"auto")`)
 	f.BoolVar(&g.dryRun, "dry-run", false, "Execute command in dry run mode (not supported yet: refused)")
+	f.IntVar(&g.lockTimeout, "lock-timeout", -1, "Seconds to wait for another command changing the project (default 600, or COMPOSER_LOCK_TIMEOUT)")
 
 	root.AddCommand(
 		a.upCommand(),
@@ -393,7 +442,7 @@ func (a *app) orchestrator(ctx context.Context, sink orchestrator.Sink) (*orches
 	if err := a.connectOnce(ctx); err != nil {
 		return nil, err
 	}
-	return a.conn.orchestrator(sink, orchestrator.WithParallel(a.parallel())), nil
+	return a.conn.orchestrator(sink, orchestrator.WithParallel(a.parallel()), orchestrator.WithAbandon(a.hard)), nil
 }
 
 // parallel is the concurrency bound: --parallel, then

@@ -81,7 +81,13 @@ func (a *app) runRun(cmd *cobra.Command, service string, command []string, o run
 		display.Close()
 		return err
 	}
-	id, name, err := orc.RunPrepare(ctx, p, opts)
+	// The project is held while run starts dependencies and creates the
+	// one-off container, not while the one-off runs.
+	var id, name string
+	err = a.change(ctx, orc, "run", p.Name, p, func() (err error) {
+		id, name, err = orc.RunPrepare(ctx, p, opts)
+		return err
+	})
 	// The progress view is done before the container owns the terminal.
 	display.Close()
 	if err != nil {

@@ -111,7 +111,7 @@ func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
 		if err != nil {
 			return err
 		}
-		return orc.Up(ctx, p, opts)
+		return a.change(ctx, orc, "up", p.Name, p, func() error { return orc.Up(ctx, p, opts) })
 	}
 	return a.runAttachedUp(ctx, p, services, o, opts)
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -70,6 +71,12 @@ func (e *Engine) APIVersion() string {
 	return e.apiVersion
 }
 
+// Host is the engine's address, as the client resolved it
+// (unix:///var/run/docker.sock by default).
+func (e *Engine) Host() string {
+	return e.cli.DaemonHost()
+}
+
 // Info describes the engine. It is not part of engine.Engine: only a
 // command showing versions needs it, and that command holds this adapter.
 func (e *Engine) Info(ctx context.Context) (engine.Info, error) {
@@ -89,7 +96,9 @@ func (e *Engine) Info(ctx context.Context) (engine.Info, error) {
 // Events streams engine events. The subscription is established before
 // Events returns (the client waits for the engine's response headers), so a
 // caller can subscribe first and then check the current state without
-// missing a transition in between.
+// missing a transition in between. With filter.Until the engine itself
+// ends the stream: it replays the past events up to Until and, if Until
+// lies ahead, sends the live ones until then.
 func (e *Engine) Events(ctx context.Context, filter engine.EventFilter) (<-chan engine.Event, <-chan error) {
 	f := client.Filters{}
 	if filter.Type != "" {
@@ -97,8 +106,14 @@ func (e *Engine) Events(ctx context.Context, filter engine.EventFilter) (<-chan 
 	}
 	addLabelFilters(f, filter.Labels)
 	opts := client.EventsListOptions{Filters: f}
+	timestamp := func(t time.Time) string { return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()) }
 	if !filter.Since.IsZero() {
-		opts.Since = fmt.Sprintf("%d.%09d", filter.Since.Unix(), filter.Since.Nanosecond())
+		opts.Since = timestamp(filter.Since)
+	}
+	bounded := !filter.Until.IsZero()
+	if bounded {
+		// Without since the engine replays from the oldest event it keeps.
+		opts.Until = timestamp(filter.Until)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -116,9 +131,14 @@ func (e *Engine) Events(ctx context.Context, filter engine.EventFilter) (<-chan 
 			case err, ok := <-res.Err:
 				// The client reports ctx's own error when it is cancelled;
 				// that is the normal end of the stream, not a failure.
-				if ok && err != nil && ctx.Err() == nil {
-					errc <- translate(err)
+				// With Until the engine closes the stream once Until has
+				// passed, which the client reports as io.EOF: the stream is
+				// complete. The client sends every message before its
+				// error, so none is lost here.
+				if !ok || err == nil || ctx.Err() != nil || (bounded && errors.Is(err, io.EOF)) {
+					return
 				}
+				errc <- translate(err)
 				return
 			case m := <-res.Messages:
 				ev := engine.Event{
@@ -129,6 +149,12 @@ func (e *Engine) Events(ctx context.Context, filter engine.EventFilter) (<-chan 
 					ID:         m.Actor.ID,
 					Attributes: m.Actor.Attributes,
 					Time:       eventTime(m.Time, m.TimeNano),
+				}
+				// The engine ends a live stream on a timer that can fire
+				// after an event later than Until has been sent; that event
+				// is outside what the caller asked for.
+				if bounded && ev.Time.After(filter.Until) {
+					continue
 				}
 				select {
 				case out <- ev:

@@ -67,6 +67,7 @@ func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine, image string)
 		{"EventsStart", testEventsStart},
 		{"EventsStop", testEventsStop},
 		{"EventsEnd", testEventsEnd},
+		{"EventsUntil", testEventsUntil},
 		{"ContainerIdempotentStartStop", testContainerIdempotentStartStop},
 		{"ContainerMissingNetwork", testContainerMissingNetwork},
 		{"NetworkRemoveStopped", testNetworkRemoveStopped},
@@ -727,6 +728,54 @@ func testEventsEnd(t *testing.T, h *harness) {
 	}
 	for err := range errs {
 		t.Errorf("event stream ended by its context reported %v, want no error", err)
+	}
+}
+
+// testEventsUntil replays a finished stretch of history: with Until the
+// stream ends by itself once it has delivered the events up to Until.
+func testEventsUntil(t *testing.T, h *harness) {
+	before := time.Now()
+	id := h.create(t, h.spec("c", "sleep"))
+	h.start(t, id)
+	if err := h.e.StopContainer(h.ctx, id, nil); err != nil {
+		t.Fatalf("StopContainer: %v", err)
+	}
+	after := time.Now()
+
+	events, errs := h.e.Events(h.ctx, engine.EventFilter{Type: "container", Labels: h.labels(), Since: before, Until: after})
+	ended := time.After(10 * time.Second)
+	var actions []string
+	for done := false; !done; {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				done = true
+				break
+			}
+			if ev.Time.Before(before) || ev.Time.After(after) {
+				t.Errorf("event %s %s at %v, outside [%v, %v]", ev.ID, ev.Action, ev.Time, before, after)
+			}
+			if ev.ID == id {
+				actions = append(actions, ev.Action)
+			}
+		case <-ended:
+			t.Fatalf("the stream did not end by itself after Until; events so far %v", actions)
+		}
+	}
+	for err := range errs {
+		t.Errorf("the stream ended at Until with error %v, want none", err)
+	}
+	t.Logf("events: %v", actions)
+	// Order matters only among these three; the stop's kill and stop
+	// events come in between and after.
+	var got []string
+	for _, a := range actions {
+		if a == "create" || a == "start" || a == "die" {
+			got = append(got, a)
+		}
+	}
+	if want := []string{"create", "start", "die"}; !slices.Equal(got, want) {
+		t.Errorf("events %v, want create, start and die in that order", actions)
 	}
 }
 

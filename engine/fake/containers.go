@@ -125,27 +125,56 @@ func (e *Engine) CreateContainer(ctx context.Context, spec engine.ContainerSpec)
 	} else if !validName.MatchString(name) {
 		return "", fmt.Errorf("invalid container name %q", spec.Name)
 	}
-	for _, c := range e.containers {
-		if c.name == name {
-			return "", conflict("container name %q is already in use by %s", name, c.id)
-		}
+	if owner, taken := e.nameOwner(name); taken {
+		return "", conflict("container name %q is already in use by %s", name, owner)
 	}
-	img, err := e.lookupImage(spec.Image)
+	// The engine reserves the name first, so a create that is still under
+	// way already makes another create with that name a conflict.
+	id := randomID()
+	e.reserved[name] = id
+	err := e.apply(ctx, "CreateContainer", func() error {
+		delete(e.reserved, name)
+		return e.addContainer(id, name, spec)
+	})
 	if err != nil {
 		return "", err
+	}
+	return id, nil
+}
+
+// nameOwner returns the id of the container that has or is being created
+// with name. The caller holds e.mu.
+func (e *Engine) nameOwner(name string) (string, bool) {
+	if id, ok := e.reserved[name]; ok {
+		return id, true
+	}
+	for _, c := range e.containers {
+		if c.name == name {
+			return c.id, true
+		}
+	}
+	return "", false
+}
+
+// addContainer creates the container a create call asked for. The caller
+// holds e.mu.
+func (e *Engine) addContainer(id, name string, spec engine.ContainerSpec) error {
+	img, err := e.lookupImage(spec.Image)
+	if err != nil {
+		return err
 	}
 	// Resolve every network before changing anything, so a failed create
 	// leaves no trace.
 	eps, err := e.initialEndpoints(spec)
 	if err != nil {
-		return "", err
+		return err
 	}
 
 	spec.Name = name
 	spec.Labels = copyLabels(spec.Labels)
 	e.seq++
 	c := &container{
-		id:        randomID(),
+		id:        id,
 		name:      name,
 		spec:      spec,
 		imageID:   img.ID,
@@ -177,7 +206,7 @@ func (e *Engine) CreateContainer(ctx context.Context, spec engine.ContainerSpec)
 	}
 	e.containers[c.id] = c
 	e.containerEvent(c, "create")
-	return c.id, nil
+	return nil
 }
 
 type resolvedEndpoint struct {
@@ -232,8 +261,8 @@ func (e *Engine) portSummary(p engine.PortBinding) engine.PortSummary {
 }
 
 // StartContainer implements engine.Containers. Starting a running
-// container does nothing and starting a paused one is a conflict, as in
-// the engine; starting an exited one runs it again.
+// container does nothing and starting a paused one or one being removed is
+// a conflict, as in the engine; starting an exited one runs it again.
 func (e *Engine) StartContainer(ctx context.Context, id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -241,21 +270,28 @@ func (e *Engine) StartContainer(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	switch c.state {
-	case engine.StateRunning:
-		return nil
-	case engine.StatePaused:
-		return conflict("container %s is paused, unpause it instead", c.name)
-	}
-	// A network removed since the create makes the start fail, as in the
-	// engine, which only allocates endpoints when a container starts.
-	for netID := range c.endpoints {
-		if _, ok := e.networks[netID]; !ok {
-			return notFound("network", netID)
+	return e.apply(ctx, "StartContainer", func() error {
+		switch {
+		case c.removed:
+			return notFound("container", id)
+		case c.state == engine.StateRunning:
+			return nil
+		case c.state == engine.StatePaused:
+			return conflict("container %s is paused, unpause it instead", c.name)
+		case c.state == engine.StateRemoving:
+			return conflict("container %s is marked for removal and cannot be started", c.name)
 		}
-	}
-	e.start(c)
-	return nil
+		// A network removed since the create makes the start fail, as in
+		// the engine, which only allocates endpoints when a container
+		// starts.
+		for netID := range c.endpoints {
+			if _, ok := e.networks[netID]; !ok {
+				return notFound("network", netID)
+			}
+		}
+		e.start(c)
+		return nil
+	})
 }
 
 // start runs c with the behaviour scripted for it now. The caller holds e.mu.
@@ -337,10 +373,11 @@ func (e *Engine) exit(c *container, code int) {
 	c.notify()
 }
 
-// StopContainer implements engine.Containers. The fake's processes stop at
-// once, so timeout only matters to the real engine. Stopping a container
-// that is not running does nothing, as in the engine; the events are those
-// the engine publishes: kill, die, stop.
+// StopContainer implements engine.Containers. The fake's processes stop
+// when the call's latency (none by default) has passed, so timeout only
+// matters to the real engine. Stopping a container that is not running
+// does nothing, as in the engine; the events are those the engine
+// publishes: kill, die, stop.
 func (e *Engine) StopContainer(ctx context.Context, id string, timeout *time.Duration) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -355,10 +392,23 @@ func (e *Engine) StopContainer(ctx context.Context, id string, timeout *time.Dur
 	if sig == "" {
 		sig = "SIGTERM"
 	}
+	// The engine signals the process as soon as the request arrives and
+	// publishes "kill" then; "die" and "stop" follow once the process has
+	// ended, so a stop under way shows as a kill with no die yet.
 	e.containerEvent(c, "kill", "signal", strconv.Itoa(signalNumber(sig)))
-	e.exit(c, c.behaviour.StopExitCode)
-	e.containerEvent(c, "stop")
-	return nil
+	run := c.run
+	return e.apply(ctx, "StopContainer", func() error {
+		if c.removed {
+			return nil // removed with force meanwhile: nothing is left to stop
+		}
+		// The process may have ended meanwhile (a kill, its own exit);
+		// its die is published then, and the stop completes all the same.
+		if c.run == run && c.running() {
+			e.exit(c, c.behaviour.StopExitCode)
+		}
+		e.containerEvent(c, "stop")
+		return nil
+	})
 }
 
 // KillContainer implements engine.Containers. Killing a container that is
@@ -372,11 +422,16 @@ func (e *Engine) KillContainer(ctx context.Context, id string, signal string) er
 	if err != nil {
 		return err
 	}
-	if !c.running() {
-		return conflict("container %s is not running", c.name)
-	}
-	e.kill(c, signal)
-	return nil
+	return e.apply(ctx, "KillContainer", func() error {
+		if c.removed {
+			return notFound("container", id)
+		}
+		if !c.running() {
+			return conflict("container %s is not running", c.name)
+		}
+		e.kill(c, signal)
+		return nil
+	})
 }
 
 func (e *Engine) kill(c *container, signal string) {
@@ -413,7 +468,10 @@ func signalNumber(s string) int {
 }
 
 // RemoveContainer implements engine.Containers. A running or paused
-// container is a conflict unless opts.Force, which kills it first.
+// container is a conflict unless opts.Force, which kills it first. The
+// container is in StateRemoving until it is gone; removing it again
+// meanwhile is no error, as the Docker adapter reports the engine's
+// "already in progress".
 func (e *Engine) RemoveContainer(ctx context.Context, id string, opts engine.RemoveOptions) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -421,15 +479,32 @@ func (e *Engine) RemoveContainer(ctx context.Context, id string, opts engine.Rem
 	if err != nil {
 		return err
 	}
+	if c.state == engine.StateRemoving {
+		return nil
+	}
 	if c.running() {
 		if !opts.Force {
 			return conflict("container %s is %s, stop it or force the removal", c.name, c.state)
 		}
 		e.kill(c, "SIGKILL")
 	}
+	c.state = engine.StateRemoving
+	c.notify()
+	return e.apply(ctx, "RemoveContainer", func() error {
+		e.deleteContainer(c, opts.RemoveVolumes)
+		return nil
+	})
+}
+
+// deleteContainer removes c, and its anonymous volumes if removeVolumes
+// and no other container mounts them. The caller holds e.mu.
+func (e *Engine) deleteContainer(c *container, removeVolumes bool) {
+	if c.removed {
+		return
+	}
 	c.removed = true
 	delete(e.containers, c.id)
-	if opts.RemoveVolumes {
+	if removeVolumes {
 		for _, name := range c.anonymous {
 			if v, ok := e.volumes[name]; ok && !e.volumeInUse(name) {
 				e.deleteVolume(v)
@@ -438,7 +513,6 @@ func (e *Engine) RemoveContainer(ctx context.Context, id string, opts engine.Rem
 	}
 	e.containerEvent(c, "destroy")
 	c.notify()
-	return nil
 }
 
 // RenameContainer implements engine.Containers.
@@ -453,16 +527,19 @@ func (e *Engine) RenameContainer(ctx context.Context, id, newName string) error 
 	if !validName.MatchString(newName) {
 		return fmt.Errorf("invalid container name %q", newName)
 	}
-	for _, o := range e.containers {
-		if o.name == newName {
-			return conflict("container name %q is already in use by %s", newName, o.id)
+	return e.apply(ctx, "RenameContainer", func() error {
+		if c.removed {
+			return notFound("container", id)
 		}
-	}
-	old := c.name
-	c.name = newName
-	c.spec.Name = newName
-	e.containerEvent(c, "rename", "oldName", "/"+old)
-	return nil
+		if owner, taken := e.nameOwner(newName); taken {
+			return conflict("container name %q is already in use by %s", newName, owner)
+		}
+		old := c.name
+		c.name = newName
+		c.spec.Name = newName
+		e.containerEvent(c, "rename", "oldName", "/"+old)
+		return nil
+	})
 }
 
 // PauseContainer implements engine.Containers.
@@ -586,6 +663,8 @@ func (c *container) status() string {
 		return fmt.Sprintf("Exited (%d) %s ago", c.exitCode, humanDuration(time.Since(c.finished)))
 	case engine.StatePaused:
 		return "Up " + humanDuration(time.Since(c.started)) + " (Paused)"
+	case engine.StateRemoving:
+		return "Removal In Progress"
 	case engine.StateRunning:
 		s := "Up " + humanDuration(time.Since(c.started))
 		switch c.health {

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -31,6 +32,9 @@ func (s *subscriber) matches(ev engine.Event) bool {
 	if !s.filter.Since.IsZero() && ev.Time.Before(s.filter.Since) {
 		return false
 	}
+	if !s.filter.Until.IsZero() && ev.Time.After(s.filter.Until) {
+		return false
+	}
 	return engine.Filter{Labels: s.filter.Labels}.Matches(ev.Attributes)
 }
 
@@ -44,63 +48,102 @@ func (s *subscriber) push(ev engine.Event) {
 	}
 }
 
+// take empties the queue and returns what it held.
+func (s *subscriber) take() []engine.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	batch := s.queue
+	s.queue = nil
+	return batch
+}
+
 // Events implements engine.Events. Like the engine, a non-zero
-// filter.Since replays the matching past events first. When ctx is done
-// both channels are closed without an error, as the Docker adapter does:
-// the caller ended the stream, nothing failed.
+// filter.Since replays the matching past events first, and a non-zero
+// filter.Until ends the stream: the past events up to Until are replayed
+// (from the first one when Since is zero), the live ones follow while
+// Until lies ahead, and then both channels are closed without an error.
+// When ctx is done both channels are closed without an error too, as the
+// Docker adapter does: the caller ended the stream, nothing failed.
 func (e *Engine) Events(ctx context.Context, filter engine.EventFilter) (<-chan engine.Event, <-chan error) {
 	out := make(chan engine.Event)
 	errc := make(chan error, 1)
 	s := &subscriber{filter: filter, wake: make(chan struct{}, 1)}
-
-	e.mu.Lock()
-	if err := e.enter(context.WithoutCancel(ctx), "Events"); err != nil {
-		e.mu.Unlock()
+	fail := func(err error) (<-chan engine.Event, <-chan error) {
 		errc <- err
 		close(errc)
 		close(out)
 		return out, errc
 	}
+
+	e.mu.Lock()
+	if err := e.enter(context.WithoutCancel(ctx), "Events"); err != nil {
+		e.mu.Unlock()
+		return fail(err)
+	}
+	bounded := !filter.Until.IsZero()
+	if bounded && filter.Until.Before(filter.Since) {
+		e.mu.Unlock()
+		return fail(fmt.Errorf("`since` time (%d) cannot be after `until` time (%d)", filter.Since.Unix(), filter.Until.Unix()))
+	}
 	// Replaying and registering under one hold of e.mu means no event is
 	// both replayed and delivered live, and none falls between the two.
-	if !filter.Since.IsZero() {
+	if !filter.Since.IsZero() || bounded {
 		for _, ev := range e.history {
 			if s.matches(ev) {
 				s.queue = append(s.queue, ev)
 			}
 		}
 	}
-	e.subs[s] = struct{}{}
+	// Every event published from now on is stamped later than now, so an
+	// Until that has passed needs no live events.
+	live := !bounded || time.Now().Before(filter.Until)
+	if live {
+		e.subs[s] = struct{}{}
+	}
 	e.mu.Unlock()
 
 	go func() {
 		defer close(out)
 		defer close(errc)
-		defer func() {
-			e.mu.Lock()
-			delete(e.subs, s)
-			e.mu.Unlock()
-		}()
+		defer e.unsubscribe(s)
+		var until <-chan time.Time // nil, never ready, for an unbounded stream
+		if live && bounded {
+			timer := time.NewTimer(time.Until(filter.Until))
+			defer timer.Stop()
+			until = timer.C
+		}
 		for {
-			s.mu.Lock()
-			batch := s.queue
-			s.queue = nil
-			s.mu.Unlock()
-			for _, ev := range batch {
+			for _, ev := range s.take() {
 				select {
 				case out <- ev:
 				case <-ctx.Done():
 					return
 				}
 			}
+			if !live {
+				return
+			}
 			select {
 			case <-s.wake:
+			case <-until:
+				// Events are stamped under e.mu, so once unsubscribed
+				// every event up to Until is in the queue, and the next
+				// round delivers it and ends.
+				e.unsubscribe(s)
+				live = false
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
 	return out, errc
+}
+
+// unsubscribe stops publishing to s; it may be called more than once.
+func (e *Engine) unsubscribe(s *subscriber) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.subs, s)
 }
 
 // publish records an event and hands it to every matching subscriber.

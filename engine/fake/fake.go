@@ -9,8 +9,9 @@
 // two cannot drift apart silently.
 //
 // Tests script what a started container does with SetBehaviour or OnStart,
-// make single operations fail with Fail or FailOnce, and count calls with
-// Calls. Without a script a container interprets its command the way the
+// make single operations fail with Fail or FailOnce, make them slow with
+// SetLatency (and wait for those still under way with Quiesce), and count
+// calls with Calls. Without a script a container interprets its command the way the
 // enginetest image does: ["exit", "N"] exits with N, ["echo", words...]
 // writes the words and exits 0, ["sleep", "ready"] writes "ready" and keeps
 // running, anything else keeps running until stopped;
@@ -40,10 +41,14 @@ type Engine struct {
 	// many goroutines, and one call often reads and writes several of these
 	// maps together (a create checks the name index, creates volumes and
 	// attaches networks), so a single lock keeps each call atomic the way
-	// the real engine's API calls are. Health and exit timers take it too,
-	// so a timer cannot race a concurrent stop or remove.
+	// the real engine's API calls are. Health and exit timers and the
+	// delayed effects of SetLatency take it too, so none of them can race
+	// a concurrent stop or remove.
 	mu         sync.Mutex
-	containers map[string]*container     // by id
+	containers map[string]*container // by id
+	// reserved maps the names of containers being created to the ids they
+	// will have: the engine reserves a name before the container exists.
+	reserved   map[string]string
 	networks   map[string]*network       // by id
 	volumes    map[string]*engine.Volume // by name
 	images     map[string]*engine.Image  // by id
@@ -57,6 +62,11 @@ type Engine struct {
 	nextPort   int // host ports handed out for "any port" bindings
 	nextExec   int
 	nextPid    int
+	latency    map[string]time.Duration // by method name; see SetLatency
+	// pending counts operations whose effect is still to come; settled is
+	// closed and replaced whenever pending drops to zero, waking Quiesce.
+	pending int
+	settled chan struct{}
 }
 
 // New returns an empty engine holding only Docker's predefined networks
@@ -64,6 +74,9 @@ type Engine struct {
 func New() *Engine {
 	e := &Engine{
 		containers: map[string]*container{},
+		reserved:   map[string]string{},
+		latency:    map[string]time.Duration{},
+		settled:    make(chan struct{}),
 		networks:   map[string]*network{},
 		volumes:    map[string]*engine.Volume{},
 		images:     map[string]*engine.Image{},

@@ -696,3 +696,401 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("Calls(CreateContainer) = %d, want 20", n)
 	}
 }
+
+func TestEventsUntil(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	ctx := t.Context()
+	past := mustCreate(t, e, engine.ContainerSpec{Name: "past"})
+
+	// An Until ahead replays the past, delivers live events until then,
+	// and ends the stream at Until.
+	until := time.Now().Add(200 * time.Millisecond)
+	events, errs := e.Events(ctx, engine.EventFilter{Type: "container", Until: until})
+	live := mustCreate(t, e, engine.ContainerSpec{Name: "live"})
+	var got []string
+	for ev := range events {
+		got = append(got, ev.Attributes["name"]+" "+ev.Action)
+	}
+	if time.Now().Before(until) {
+		t.Errorf("the stream ended before Until")
+	}
+	for err := range errs {
+		t.Errorf("the stream ended at Until with %v, want no error", err)
+	}
+	if want := []string{"past create", "live create"}; !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+
+	// An Until past replays the events in [Since, Until] and ends at once.
+	evs := e.Published()
+	since, until := evs[0].Time, evs[len(evs)-1].Time
+	if err := e.StartContainer(ctx, past); err != nil {
+		t.Fatalf("StartContainer: %v", err)
+	}
+	events, _ = e.Events(ctx, engine.EventFilter{Type: "container", Since: since, Until: until})
+	got = nil
+	for ev := range events {
+		got = append(got, ev.ID+" "+ev.Action)
+	}
+	if want := []string{past + " create", live + " create"}; !slices.Equal(got, want) {
+		t.Errorf("replayed events %v, want the two creates", got)
+	}
+
+	_, errs = e.Events(ctx, engine.EventFilter{Since: until, Until: since.Add(-time.Second)})
+	if err := <-errs; err == nil {
+		t.Errorf("Until before Since: no error")
+	}
+}
+
+// latency is how long a slowed-down call takes to take effect: long
+// enough that a check made right after a call that gave up runs before
+// the effect, even under the race detector.
+const latency = 300 * time.Millisecond
+
+// giveUp makes call with a context cancelled shortly after, as a client
+// that stops waiting, and reports how long the call took and its error.
+func giveUp(t *testing.T, call func(ctx context.Context) error) (time.Duration, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	timer := time.AfterFunc(20*time.Millisecond, cancel)
+	defer timer.Stop()
+	begin := time.Now()
+	err := call(ctx)
+	return time.Since(begin), err
+}
+
+// stateOf is the state of the container named name as list and inspect
+// both report it; "" when neither knows it.
+func stateOf(t *testing.T, e *fake.Engine, name string) engine.ContainerState {
+	t.Helper()
+	var listed engine.ContainerState
+	cs, err := e.ListContainers(t.Context(), engine.Filter{Name: name})
+	if err != nil {
+		t.Fatalf("ListContainers: %v", err)
+	}
+	if len(cs) > 0 {
+		listed = cs[0].State
+	}
+	var inspected engine.ContainerState
+	d, err := e.InspectContainer(t.Context(), name)
+	switch {
+	case err == nil:
+		inspected = d.State
+	case !errors.Is(err, engine.ErrNotFound):
+		t.Fatalf("InspectContainer(%s): %v", name, err)
+	}
+	if listed != inspected {
+		t.Fatalf("container %s is %q listed but %q inspected", name, listed, inspected)
+	}
+	return inspected
+}
+
+func TestLatencyCallerGivesUp(t *testing.T) {
+	t.Parallel()
+	const gone engine.ContainerState = ""
+	tests := []struct {
+		name string
+		op   string
+		// setup brings container "cc" to the state before the call.
+		setup         func(t *testing.T, e *fake.Engine)
+		call          func(ctx context.Context, e *fake.Engine) error
+		before, after engine.ContainerState
+	}{
+		{
+			name:  "create",
+			op:    "CreateContainer",
+			setup: func(*testing.T, *fake.Engine) {},
+			call: func(ctx context.Context, e *fake.Engine) error {
+				_, err := e.CreateContainer(ctx, engine.ContainerSpec{Name: "cc", Image: img})
+				return err
+			},
+			before: gone,
+			after:  engine.StateCreated,
+		},
+		{
+			name:   "start",
+			op:     "StartContainer",
+			setup:  func(t *testing.T, e *fake.Engine) { mustCreate(t, e, engine.ContainerSpec{Name: "cc"}) },
+			call:   func(ctx context.Context, e *fake.Engine) error { return e.StartContainer(ctx, "cc") },
+			before: engine.StateCreated,
+			after:  engine.StateRunning,
+		},
+		{
+			name:   "stop",
+			op:     "StopContainer",
+			setup:  createStarted,
+			call:   func(ctx context.Context, e *fake.Engine) error { return e.StopContainer(ctx, "cc", nil) },
+			before: engine.StateRunning,
+			after:  engine.StateExited,
+		},
+		{
+			name:  "remove",
+			op:    "RemoveContainer",
+			setup: func(t *testing.T, e *fake.Engine) { mustCreate(t, e, engine.ContainerSpec{Name: "cc"}) },
+			call: func(ctx context.Context, e *fake.Engine) error {
+				return e.RemoveContainer(ctx, "cc", engine.RemoveOptions{})
+			},
+			// The engine shows a removal under way at once.
+			before: engine.StateRemoving,
+			after:  gone,
+		},
+		{
+			name:  "remove with force",
+			op:    "RemoveContainer",
+			setup: createStarted,
+			call: func(ctx context.Context, e *fake.Engine) error {
+				return e.RemoveContainer(ctx, "cc", engine.RemoveOptions{Force: true})
+			},
+			before: engine.StateRemoving,
+			after:  gone,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEngine(t)
+			tc.setup(t, e)
+			e.SetLatency(tc.op, latency)
+			took, err := giveUp(t, func(ctx context.Context) error { return tc.call(ctx, e) })
+			if !errors.Is(err, context.Canceled) || took >= latency {
+				t.Fatalf("call = %v after %v, want context.Canceled at once", err, took)
+			}
+			if got := stateOf(t, e, "cc"); got != tc.before {
+				t.Errorf("state right after the call gave up %q, want %q", got, tc.before)
+			}
+			if err := e.Quiesce(t.Context()); err != nil {
+				t.Fatalf("Quiesce: %v", err)
+			}
+			if got := stateOf(t, e, "cc"); got != tc.after {
+				t.Errorf("state once the operation took effect %q, want %q", got, tc.after)
+			}
+		})
+	}
+}
+
+func createStarted(t *testing.T, e *fake.Engine) {
+	t.Helper()
+	id := mustCreate(t, e, engine.ContainerSpec{Name: "cc"})
+	if err := e.StartContainer(t.Context(), id); err != nil {
+		t.Fatalf("StartContainer: %v", err)
+	}
+}
+
+// TestLatencyStopEvents checks what a stop under way looks like in the
+// event stream: the kill at once, the die and stop once it takes effect.
+func TestLatencyStopEvents(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	createStarted(t, e)
+	events, _ := e.Events(t.Context(), engine.EventFilter{Type: "container"})
+	e.SetLatency("StopContainer", latency)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan error, 1)
+	go func() { stopped <- e.StopContainer(ctx, "cc", nil) }()
+	next := func() engine.Event {
+		t.Helper()
+		select {
+		case ev := <-events:
+			return ev
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no event")
+			return engine.Event{}
+		}
+	}
+	kill := next()
+	if kill.Action != "kill" || kill.Attributes["signal"] != "15" {
+		t.Fatalf("first event of the stop %s %v, want kill with signal 15", kill.Action, kill.Attributes)
+	}
+	if got := actions(e.Published(), kill.ID); !slices.Equal(got, []string{"create", "start", "kill"}) {
+		t.Errorf("events while the stop is under way %v, want no die yet", got)
+	}
+	cancel()
+	if err := <-stopped; !errors.Is(err, context.Canceled) {
+		t.Errorf("StopContainer = %v, want context.Canceled", err)
+	}
+	die, stop := next(), next()
+	if die.Action != "die" || stop.Action != "stop" {
+		t.Fatalf("events after the kill %s, %s; want die, stop", die.Action, stop.Action)
+	}
+	if d := die.Time.Sub(kill.Time); d < latency {
+		t.Errorf("die %v after the kill, want at least the latency %v", d, latency)
+	}
+}
+
+func TestLatencyCreateReservesName(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	other := mustCreate(t, e, engine.ContainerSpec{Name: "other"})
+	e.SetLatency("CreateContainer", latency)
+	spec := engine.ContainerSpec{Name: "cc", Image: img}
+	if _, err := giveUp(t, func(ctx context.Context) error {
+		_, err := e.CreateContainer(ctx, spec)
+		return err
+	}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("CreateContainer = %v, want context.Canceled", err)
+	}
+	// The name is taken before the container exists.
+	begin := time.Now()
+	if _, err := e.CreateContainer(t.Context(), spec); !errors.Is(err, engine.ErrConflict) || time.Since(begin) >= latency {
+		t.Errorf("second CreateContainer = %v after %v, want a conflict at once", err, time.Since(begin))
+	}
+	if err := e.RenameContainer(t.Context(), other, "cc"); !errors.Is(err, engine.ErrConflict) {
+		t.Errorf("RenameContainer to the reserved name = %v, want a conflict", err)
+	}
+	if got := stateOf(t, e, "cc"); got != "" {
+		t.Errorf("container under creation is %q, want not there yet", got)
+	}
+	if err := e.Quiesce(t.Context()); err != nil {
+		t.Fatalf("Quiesce: %v", err)
+	}
+	if got := stateOf(t, e, "cc"); got != engine.StateCreated {
+		t.Errorf("container once created is %q, want created", got)
+	}
+	if _, err := e.CreateContainer(t.Context(), spec); !errors.Is(err, engine.ErrConflict) {
+		t.Errorf("CreateContainer once created = %v, want a conflict", err)
+	}
+}
+
+func TestLatencyCancelledBeforeTheCall(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		op   string
+		call func(ctx context.Context, e *fake.Engine) error
+	}{
+		{"create", "CreateContainer", func(ctx context.Context, e *fake.Engine) error {
+			_, err := e.CreateContainer(ctx, engine.ContainerSpec{Name: "new", Image: img})
+			return err
+		}},
+		{"start", "StartContainer", func(ctx context.Context, e *fake.Engine) error { return e.StartContainer(ctx, "created") }},
+		{"stop", "StopContainer", func(ctx context.Context, e *fake.Engine) error { return e.StopContainer(ctx, "running", nil) }},
+		{"remove", "RemoveContainer", func(ctx context.Context, e *fake.Engine) error {
+			return e.RemoveContainer(ctx, "running", engine.RemoveOptions{Force: true})
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEngine(t)
+			mustCreate(t, e, engine.ContainerSpec{Name: "created"})
+			running := mustCreate(t, e, engine.ContainerSpec{Name: "running"})
+			if err := e.StartContainer(t.Context(), running); err != nil {
+				t.Fatalf("StartContainer: %v", err)
+			}
+			e.SetLatency("", latency)
+			e.ResetCalls()
+			published := len(e.Published())
+
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			if err := tc.call(ctx, e); !errors.Is(err, context.Canceled) {
+				t.Fatalf("call = %v, want context.Canceled", err)
+			}
+			// Nothing is under way, so Quiesce returns well within the latency.
+			qctx, qcancel := context.WithTimeout(t.Context(), latency/2)
+			defer qcancel()
+			if err := e.Quiesce(qctx); err != nil {
+				t.Fatalf("Quiesce: %v", err)
+			}
+			if n := e.Calls(tc.op); n != 1 {
+				t.Errorf("Calls(%s) = %d, want the call counted", tc.op, n)
+			}
+			if evs := e.Published(); len(evs) != published {
+				t.Errorf("the call published %v", evs[published:])
+			}
+			for name, want := range map[string]engine.ContainerState{"created": engine.StateCreated, "running": engine.StateRunning, "new": ""} {
+				if got := stateOf(t, e, name); got != want {
+					t.Errorf("%s is %q, want %q", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestLatencyContainerRemovedMeanwhile checks that an operation taking
+// effect on a container removed in the meantime does nothing.
+func TestLatencyContainerRemovedMeanwhile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		op   string
+		call func(ctx context.Context, e *fake.Engine) error
+	}{
+		{"start", "StartContainer", func(ctx context.Context, e *fake.Engine) error { return e.StartContainer(ctx, "cc") }},
+		{"stop", "StopContainer", func(ctx context.Context, e *fake.Engine) error { return e.StopContainer(ctx, "cc", nil) }},
+		{"kill", "KillContainer", func(ctx context.Context, e *fake.Engine) error { return e.KillContainer(ctx, "cc", "") }},
+		{"rename", "RenameContainer", func(ctx context.Context, e *fake.Engine) error { return e.RenameContainer(ctx, "cc", "renamed") }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEngine(t)
+			createStarted(t, e)
+			id := mustInspect(t, e, "cc").ID
+			e.SetLatency(tc.op, latency)
+			if _, err := giveUp(t, func(ctx context.Context) error { return tc.call(ctx, e) }); !errors.Is(err, context.Canceled) {
+				t.Fatalf("call = %v, want context.Canceled", err)
+			}
+			if err := e.RemoveContainer(t.Context(), id, engine.RemoveOptions{Force: true}); err != nil {
+				t.Fatalf("RemoveContainer: %v", err)
+			}
+			if err := e.Quiesce(t.Context()); err != nil {
+				t.Fatalf("Quiesce: %v", err)
+			}
+			if got := actions(e.Published(), id); got[len(got)-1] != "destroy" {
+				t.Errorf("events %v, want none after destroy", got)
+			}
+			for _, name := range []string{"cc", "renamed"} {
+				if got := stateOf(t, e, name); got != "" {
+					t.Errorf("%s is %q after the removal, want gone", name, got)
+				}
+			}
+		})
+	}
+}
+
+func TestLatencyCallerWaits(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	id := mustCreate(t, e, engine.ContainerSpec{Name: "cc"})
+	e.SetLatency("StartContainer", latency)
+	begin := time.Now()
+	if err := e.StartContainer(t.Context(), id); err != nil {
+		t.Fatalf("StartContainer: %v", err)
+	}
+	if took := time.Since(begin); took < latency {
+		t.Errorf("StartContainer returned after %v, want at least the latency %v", took, latency)
+	}
+	if got := stateOf(t, e, "cc"); got != engine.StateRunning {
+		t.Errorf("state when StartContainer returned %q, want running", got)
+	}
+	// A waiting caller gets the result of the operation as it took effect.
+	if err := e.PauseContainer(t.Context(), id); err != nil {
+		t.Fatalf("PauseContainer: %v", err)
+	}
+	if err := e.StartContainer(t.Context(), id); !errors.Is(err, engine.ErrConflict) {
+		t.Errorf("StartContainer of a paused container = %v, want a conflict", err)
+	}
+
+	e.SetLatency("StartContainer", 0)
+	if err := e.UnpauseContainer(t.Context(), id); err != nil {
+		t.Fatalf("UnpauseContainer: %v", err)
+	}
+	if err := e.StopContainer(t.Context(), id, nil); err != nil {
+		t.Fatalf("StopContainer: %v", err)
+	}
+	begin = time.Now()
+	if err := e.StartContainer(t.Context(), id); err != nil || time.Since(begin) >= latency {
+		t.Errorf("StartContainer without latency = %v after %v, want nil at once", err, time.Since(begin))
+	}
+
+	defer func() {
+		if recover() == nil {
+			t.Errorf("SetLatency of a method it cannot slow down did not panic")
+		}
+	}()
+	e.SetLatency("ListContainers", latency)
+}

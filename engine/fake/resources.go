@@ -92,10 +92,18 @@ func (e *Engine) CreateNetwork(ctx context.Context, spec engine.NetworkSpec) (st
 	if spec.Name == "" {
 		return "", errors.New("network name is empty")
 	}
-	if _, err := e.lookupNetwork(spec.Name); err == nil {
-		return "", conflict("network with name %s already exists", spec.Name)
+	var id string
+	err := e.apply(ctx, "CreateNetwork", func() error {
+		if _, err := e.lookupNetwork(spec.Name); err == nil {
+			return conflict("network with name %s already exists", spec.Name)
+		}
+		id = e.addNetwork(spec, false).id
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
-	return e.addNetwork(spec, false).id, nil
+	return id, nil
 }
 
 // InspectNetwork implements engine.Networks.
@@ -150,14 +158,19 @@ func (e *Engine) RemoveNetwork(ctx context.Context, id string) error {
 	if n.predefined {
 		return fmt.Errorf("%s is a predefined network and cannot be removed", n.name)
 	}
-	for _, c := range e.containers {
-		if _, ok := c.endpoints[n.id]; ok && c.running() {
-			return conflict("network %s has active endpoints (%s)", n.name, c.name)
+	return e.apply(ctx, "RemoveNetwork", func() error {
+		if _, ok := e.networks[n.id]; !ok {
+			return notFound("network", id) // removed meanwhile
 		}
-	}
-	delete(e.networks, n.id)
-	e.publish("network", "destroy", n.id, n.eventAttrs())
-	return nil
+		for _, c := range e.containers {
+			if _, ok := c.endpoints[n.id]; ok && c.running() {
+				return conflict("network %s has active endpoints (%s)", n.name, c.name)
+			}
+		}
+		delete(e.networks, n.id)
+		e.publish("network", "destroy", n.id, n.eventAttrs())
+		return nil
+	})
 }
 
 // addVolume creates a volume, with a random name if spec has none. The
@@ -220,13 +233,22 @@ func (e *Engine) CreateVolume(ctx context.Context, spec engine.VolumeSpec) (engi
 	if err := e.enter(ctx, "CreateVolume", spec.Name); err != nil {
 		return engine.Volume{}, err
 	}
-	if v, ok := e.volumes[spec.Name]; ok {
-		if spec.Driver != "" && spec.Driver != v.Driver {
-			return engine.Volume{}, conflict("volume %s exists with driver %s", v.Name, v.Driver)
+	var v engine.Volume
+	err := e.apply(ctx, "CreateVolume", func() error {
+		if old, ok := e.volumes[spec.Name]; ok {
+			if spec.Driver != "" && spec.Driver != old.Driver {
+				return conflict("volume %s exists with driver %s", old.Name, old.Driver)
+			}
+			v = copyVolume(old)
+			return nil
 		}
-		return copyVolume(v), nil
+		v = copyVolume(e.addVolume(spec))
+		return nil
+	})
+	if err != nil {
+		return engine.Volume{}, err
 	}
-	return copyVolume(e.addVolume(spec)), nil
+	return v, nil
 }
 
 // InspectVolume implements engine.Volumes.
@@ -269,18 +291,20 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) erro
 	if err := e.enter(ctx, "RemoveVolume", name); err != nil {
 		return err
 	}
-	v, ok := e.volumes[name]
-	if !ok {
-		if force {
-			return nil
+	return e.apply(ctx, "RemoveVolume", func() error {
+		v, ok := e.volumes[name]
+		if !ok {
+			if force {
+				return nil
+			}
+			return notFound("volume", name)
 		}
-		return notFound("volume", name)
-	}
-	if e.volumeInUse(name) {
-		return conflict("volume %s is in use", name)
-	}
-	e.deleteVolume(v)
-	return nil
+		if e.volumeInUse(name) {
+			return conflict("volume %s is in use", name)
+		}
+		e.deleteVolume(v)
+		return nil
+	})
 }
 
 // normalizeRef turns an image reference into the form images are tagged

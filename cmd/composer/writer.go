@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/composer-orchestrator/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/project"
+	"github.com/composer-orchestrator/composer/state"
+)
+
+// defaultLockTimeout is how long a command waits for another one changing
+// the same project: long enough for a slow up to finish, short enough that
+// a script stuck behind a forgotten one fails rather than hangs.
+const defaultLockTimeout = 10 * time.Minute
+
+// writer is a command holding a project for writing: the lock, and the
+// journal entry saying an operation is under way.
+type writer struct {
+	key  state.Key
+	lock *state.Lock
+	// ended is set once the journal entry is gone.
+	ended bool
+}
+
+// beginChange makes this command the one writer of a project on this
+// engine before it changes anything, and prepares the project for it:
+//
+//   - it takes the project's lock, waiting (and saying so once) while
+//     another composer command changes the project;
+//   - if the last command on the project did not end cleanly (killed, or
+//     abandoned at a second interrupt), it lets the engine settle and
+//     clears what that command left half-made;
+//   - with a compose file, it refuses to touch containers made from
+//     another directory under a name derived from the directory's;
+//   - it records the operation in the journal, which endChange removes.
+//
+// p is nil for a command working from labels alone (down -p NAME).
+func (a *app) beginChange(ctx context.Context, orc *orchestrator.Orchestrator, op, name string, p *types.Project) (*writer, error) {
+	dir, err := state.Dir(a.streams.Env)
+	if err != nil {
+		return nil, fmt.Errorf("finding composer's state directory: %w", err)
+	}
+	key := state.Key{Dir: dir, Engine: a.conn.host, Project: name}
+	timeout, err := a.lockTimeout()
+	if err != nil {
+		return nil, err
+	}
+	lctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	me := state.Holder{PID: os.Getpid(), Command: a.commandLine(), Since: time.Now()}
+	lock, err := state.Acquire(lctx, key, me, func(h state.Holder) {
+		fmt.Fprintf(a.streams.Err, "waiting: project %q is held by %s\n", name, h)
+	})
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w (waited %s; --lock-timeout or COMPOSER_LOCK_TIMEOUT sets how long)", err, timeout)
+		}
+		return nil, err
+	}
+	w := &writer{key: key, lock: lock}
+	if err := a.prepareChange(ctx, orc, w, op, name, p); err != nil {
+		_ = lock.Release()
+		return nil, err
+	}
+	return w, nil
+}
+
+// prepareChange settles after an unfinished operation, guards against a
+// name collision and opens the journal entry, under the lock.
+func (a *app) prepareChange(ctx context.Context, orc *orchestrator.Orchestrator, w *writer, op, name string, p *types.Project) error {
+	last, err := state.Pending(w.key)
+	if err != nil {
+		return err
+	}
+	if last != nil {
+		a.warn(fmt.Sprintf("the last command on project %q (%s, pid %d, %s) did not finish: waiting for the engine to finish its requests",
+			name, last.Command, last.PID, last.Started.Format(time.DateTime)))
+		if err := orc.Settle(ctx, name, last.Started); err != nil {
+			return fmt.Errorf("recovering project %s: %w", name, err)
+		}
+	}
+	if p != nil {
+		if err := orc.CheckOwner(ctx, p, project.NameGiven(a.projectOptions(), p)); err != nil {
+			return err
+		}
+	}
+	return state.Begin(w.key, state.Entry{Op: op, Command: a.commandLine(), PID: os.Getpid(), Started: time.Now()})
+}
+
+// endChange closes the journal entry and releases the lock. The entry
+// stays when the run was abandoned: requests it sent may still be under
+// way in the engine, which the next command must wait for. Calling it
+// again does nothing, so a command that goes on without changing the
+// project (attached up once the project is up) can end it early.
+func (a *app) endChange(w *writer) {
+	if w == nil {
+		return
+	}
+	if !w.ended && a.hard.Err() == nil {
+		if err := state.End(w.key); err != nil {
+			a.warn("clearing the journal: " + err.Error())
+		}
+		w.ended = true
+	}
+	_ = w.lock.Release()
+}
+
+// change runs one changing operation as the project's writer.
+func (a *app) change(ctx context.Context, orc *orchestrator.Orchestrator, op, name string, p *types.Project, fn func() error) error {
+	w, err := a.beginChange(ctx, orc, op, name, p)
+	if err != nil {
+		return err
+	}
+	defer a.endChange(w)
+	return fn()
+}
+
+// lockTimeout is --lock-timeout, then COMPOSER_LOCK_TIMEOUT (seconds).
+func (a *app) lockTimeout() (time.Duration, error) {
+	secs := a.global.lockTimeout
+	if secs < 0 {
+		v, ok := a.lookupEnv("COMPOSER_LOCK_TIMEOUT")
+		if !ok || v == "" {
+			return defaultLockTimeout, nil
+		}
+		if _, err := fmt.Sscan(v, &secs); err != nil || secs < 0 {
+			return 0, fmt.Errorf("invalid COMPOSER_LOCK_TIMEOUT %q: want a number of seconds", v)
+		}
+	}
+	return time.Duration(secs) * time.Second, nil
+}
+
+// commandLine is how this run is described to a waiting one.
+func (a *app) commandLine() string {
+	program := a.streams.Program
+	if program == "" {
+		program = "composer"
+	}
+	return strings.Join(append([]string{program}, a.args...), " ")
+}
