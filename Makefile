@@ -23,7 +23,7 @@ ZSHDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 PLUGINDIR = $(DOCKER_CONFIG)/cli-plugins
 
-.PHONY: build test demo demo-down install uninstall install-plugin uninstall-plugin
+.PHONY: build test stress demo demo-down install uninstall install-plugin uninstall-plugin
 
 build: ; $(GO) build -ldflags "$(LDFLAGS)" -o bin/composer ./cmd/composer
 
@@ -66,6 +66,18 @@ test:
 	$(GO) test -race -count=1 -timeout 8m $(RACE_PKGS) || rc=1; \
 	$(GO) test -count=1 -timeout 20m $(E2E_PKGS) || rc=1; \
 	exit $$rc
+
+# Random interrupt trials: SIGINT or SIGKILL during up -d or down, then
+# the next up and down must recover. make test runs 8; this runs
+# TRIALS (50). COMPOSER_TRIAL_SEED=N replays a run.
+TRIALS ?= 50
+# The full log, with each trial's commands and output, goes to
+# bin/stress.log; the summary to the terminal.
+stress:
+	@mkdir -p bin; rc=0; \
+	COMPOSER_TRIALS=$(TRIALS) $(GO) test -count=1 -timeout 90m -run 'TestInterruptTrials' -v ./tests/e2e/ > bin/stress.log 2>&1 || rc=1; \
+	grep -E '^\s+--- |^(ok|FAIL|PASS)|seed' bin/stress.log; \
+	echo "full log: bin/stress.log"; exit $$rc
 
 # Starts examples/flask-redis-nginx: public images where a registry answers,
 # local Debian-package stand-ins otherwise (the script says which).

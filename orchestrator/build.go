@@ -113,7 +113,7 @@ func (o *Orchestrator) buildService(ctx context.Context, p *types.Project, s typ
 		}
 	})
 	if err != nil {
-		o.emit(KindService, s.Name, Error, true, err.Error())
+		o.fail(KindService, s.Name, err)
 		return "", fmt.Errorf("service %q: building image %q: %w", s.Name, ref, err)
 	}
 	o.emit(KindService, s.Name, Built, true, "")

@@ -297,7 +297,7 @@ func (o *Orchestrator) removeNetworks(ctx context.Context, networks []engine.Net
 				// project): leave it and say so rather than fail the down.
 				o.emit(KindNetwork, n.Name, Warning, true, "still in use, not removed")
 			default:
-				o.emit(KindNetwork, n.Name, Error, true, err.Error())
+				o.fail(KindNetwork, n.Name, err)
 				return fmt.Errorf("removing network %s: %w", n.Name, err)
 			}
 			return nil
@@ -312,7 +312,7 @@ func (o *Orchestrator) removeVolumes(ctx context.Context, volumes []engine.Volum
 		eg.Go(func() error {
 			o.emit(KindVolume, v.Name, Removing, false, "")
 			if err := o.eng.RemoveVolume(ctx, v.Name, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
-				o.emit(KindVolume, v.Name, Error, true, err.Error())
+				o.fail(KindVolume, v.Name, err)
 				return fmt.Errorf("removing volume %s: %w", v.Name, err)
 			}
 			o.emit(KindVolume, v.Name, Removed, true, "")
@@ -329,7 +329,7 @@ func (o *Orchestrator) removeImages(ctx context.Context, refs []string) error {
 	for _, ref := range refs {
 		o.emit(KindImage, ref, Removing, false, "")
 		if err := o.eng.RemoveImage(ctx, ref, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
-			o.emit(KindImage, ref, Error, true, err.Error())
+			o.fail(KindImage, ref, err)
 			errs = append(errs, fmt.Errorf("removing image %s: %w", ref, err))
 			continue
 		}

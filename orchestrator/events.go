@@ -1,6 +1,8 @@
 package orchestrator
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -37,6 +39,8 @@ const (
 	Built      Status = "Built"
 	Warning    Status = "Warning"
 	Error      Status = "Error"
+	// Interrupted: the request was not sent, as the user interrupted.
+	Interrupted Status = "Interrupted"
 )
 
 // Kind is the kind of resource an event is about.
@@ -80,6 +84,16 @@ var Discard Sink = SinkFunc(func(Event) {})
 
 func (o *Orchestrator) emit(kind Kind, name string, status Status, done bool, detail string) {
 	o.events.Event(Event{Kind: kind, Name: name, Status: status, Done: done, Detail: detail, Time: time.Now()})
+}
+
+// fail reports that an operation on a resource failed; one that an
+// interrupt kept from being sent is reported as such, not as an error.
+func (o *Orchestrator) fail(kind Kind, name string, err error) {
+	if errors.Is(err, context.Canceled) {
+		o.emit(kind, name, Interrupted, true, "")
+		return
+	}
+	o.emit(kind, name, Error, true, err.Error())
 }
 
 // Warn reports a warning that is about no resource in particular.

@@ -111,7 +111,7 @@ func (o *Orchestrator) pull(ctx context.Context, ref, platform string, quiet boo
 		}
 	})
 	if err != nil {
-		o.emit(KindImage, ref, Error, true, err.Error())
+		o.fail(KindImage, ref, err)
 		return err
 	}
 	o.emit(KindImage, ref, Pulled, true, "")

@@ -126,7 +126,7 @@ func (o *Orchestrator) stopOne(ctx context.Context, c engine.Container, timeout 
 	}
 	o.emit(KindContainer, c.Name, Stopping, false, "")
 	if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
-		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		o.fail(KindContainer, c.Name, err)
 		return fmt.Errorf("stopping container %s: %w", c.Name, err)
 	}
 	o.emit(KindContainer, c.Name, Stopped, true, "")
@@ -215,11 +215,11 @@ func (o *Orchestrator) Restart(ctx context.Context, t Target, opts RestartOption
 func (o *Orchestrator) restartOne(ctx context.Context, c engine.Container, timeout *time.Duration) error {
 	o.emit(KindContainer, c.Name, Restarting, false, "")
 	if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
-		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		o.fail(KindContainer, c.Name, err)
 		return fmt.Errorf("stopping container %s: %w", c.Name, err)
 	}
 	if err := o.eng.StartContainer(ctx, c.ID); err != nil {
-		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		o.fail(KindContainer, c.Name, err)
 		return fmt.Errorf("starting container %s: %w", c.Name, err)
 	}
 	o.emit(KindContainer, c.Name, Restarted, true, "")
@@ -305,7 +305,7 @@ func runningExcept(cs, skip []engine.Container) []engine.Container {
 func (o *Orchestrator) killOne(ctx context.Context, c engine.Container, signal string) error {
 	o.emit(KindContainer, c.Name, Killing, false, "")
 	if err := o.eng.KillContainer(ctx, c.ID, signal); err != nil {
-		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		o.fail(KindContainer, c.Name, err)
 		return fmt.Errorf("killing container %s: %w", c.Name, err)
 	}
 	o.emit(KindContainer, c.Name, Killed, true, "")
@@ -332,7 +332,7 @@ func (o *Orchestrator) pauseOne(ctx context.Context, c engine.Container) error {
 	}
 	o.emit(KindContainer, c.Name, Pausing, false, "")
 	if err := o.eng.PauseContainer(ctx, c.ID); err != nil {
-		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		o.fail(KindContainer, c.Name, err)
 		return fmt.Errorf("pausing container %s: %w", c.Name, err)
 	}
 	o.emit(KindContainer, c.Name, Paused, true, "")
@@ -345,7 +345,7 @@ func (o *Orchestrator) unpauseOne(ctx context.Context, c engine.Container) error
 	}
 	o.emit(KindContainer, c.Name, Unpausing, false, "")
 	if err := o.eng.UnpauseContainer(ctx, c.ID); err != nil {
-		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		o.fail(KindContainer, c.Name, err)
 		return fmt.Errorf("unpausing container %s: %w", c.Name, err)
 	}
 	o.emit(KindContainer, c.Name, Unpaused, true, "")

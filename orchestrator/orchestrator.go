@@ -37,6 +37,7 @@ type Option func(*options)
 type options struct {
 	parallel int
 	abandon  context.Context
+	journal  func(Request, bool)
 }
 
 // WithParallel bounds how many engine operations (create, start, stop,
@@ -66,6 +67,9 @@ func New(eng engine.Engine, sink Sink, opts ...Option) *Orchestrator {
 	}
 	// The bound sits outside the shield: a call still waiting for its
 	// slot when the operation is cancelled has not been sent, and is not.
+	if cfg.journal != nil {
+		eng = &journaledEngine{Engine: eng, record: cfg.journal}
+	}
 	eng = &shieldedEngine{Engine: eng, abandon: cfg.abandon}
 	if cfg.parallel > 0 {
 		eng = newLimitedEngine(eng, cfg.parallel)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/composer-orchestrator/composer/engine"
 	"github.com/composer-orchestrator/composer/labels"
@@ -59,6 +60,45 @@ func interruptedUp(p *types.Project, started *syncMap[string, bool], cause error
 // this must outlast one create on a busy engine.
 const settleQuiet = 1500 * time.Millisecond
 
+// requestBound is how long settling waits for one request left in flight
+// to take effect. A request the process was killed before sending never
+// does; one the engine received lands in well under this.
+const requestBound = 30 * time.Second
+
+// awaitRequests waits until each create in flight exists and each remove
+// in flight is gone, polling: they report nothing else that could be
+// waited on, and a network's events carry no project label to filter on.
+func (o *Orchestrator) awaitRequests(ctx context.Context, reqs []Request) error {
+	eg, ctx := errgroup.WithContext(ctx)
+	for _, r := range reqs {
+		eg.Go(func() error {
+			deadline := time.Now().Add(requestBound)
+			for {
+				if o.exists(ctx, r) == (r.Op == "create") || time.Now().After(deadline) {
+					return nil
+				}
+				if err := sleep(ctx, 200*time.Millisecond); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	return eg.Wait()
+}
+
+// exists reports whether the container or network a request names exists.
+func (o *Orchestrator) exists(ctx context.Context, r Request) bool {
+	var err error
+	if r.Kind == "network" {
+		_, err = o.eng.InspectNetwork(ctx, r.Name)
+	} else {
+		_, err = o.eng.InspectContainer(ctx, r.Name)
+	}
+	// Any other answer (a network name matching twice) shows something
+	// there: the request landed.
+	return !errors.Is(err, engine.ErrNotFound)
+}
+
 // settleStopBound is how long settling waits for a container that was sent
 // a signal to die. A stop ends with the engine's kill at the stop timeout
 // (10 s unless the service sets stop_grace_period); a signal that was not
@@ -80,6 +120,9 @@ const clockSlack = 5 * time.Second
 // moment later (a running container that is about to exit, a name that is
 // about to be taken). So Settle
 //
+//   - waits for the requests the run's journal shows in flight to take
+//     effect: a network created twice is ambiguous to every container
+//     that names it, so a create must land before anyone looks;
 //   - replays the project's container events since the operation began,
 //     and waits for each container sent a signal and not yet dead to die,
 //     and for containers being removed to be gone;
@@ -90,9 +133,12 @@ const clockSlack = 5 * time.Second
 //     API 1.44 one may not have been connected to all its networks yet.
 //
 // It never removes a container that ran, so no data goes.
-func (o *Orchestrator) Settle(ctx context.Context, project string, since time.Time) error {
+func (o *Orchestrator) Settle(ctx context.Context, project string, since time.Time, inFlight []Request) error {
 	ctx, cancel := context.WithTimeout(ctx, settleBound)
 	defer cancel()
+	if err := o.awaitRequests(ctx, inFlight); err != nil {
+		return err
+	}
 	since = since.Add(-clockSlack)
 	evs, errs := o.eng.Events(ctx, engine.EventFilter{Type: "container", Labels: map[string]string{labels.Project: project}, Since: since})
 	// dying holds the containers sent a signal with no die since, and when.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,7 +113,7 @@ func TestAbandonedUpIsRecovered(t *testing.T) {
 			// The next run comes while the engine is still at work.
 			rec := &recorder{}
 			o := New(eng, rec)
-			if err := o.Settle(testCtx(t), "proj", began); err != nil {
+			if err := o.Settle(testCtx(t), "proj", began, nil); err != nil {
 				t.Fatalf("Settle: %v", err)
 			}
 			mustUp(t, o, p, UpOptions{})
@@ -141,7 +143,7 @@ func TestSettleWaitsForStopsUnderWay(t *testing.T) {
 	if cs := containersOf(t, eng, "proj"); !strings.Contains(states(cs), "running") {
 		t.Fatalf("want a stop still under way when down returns: %s", states(cs))
 	}
-	if err := o.Settle(testCtx(t), "proj", began); err != nil {
+	if err := o.Settle(testCtx(t), "proj", began, nil); err != nil {
 		t.Fatalf("Settle: %v", err)
 	}
 	settled := states(containersOf(t, eng, "proj"))
@@ -182,7 +184,7 @@ func TestSettleClearsHalfMade(t *testing.T) {
 	if err := eng.StartContainer(testCtx(t), kept); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Settle(testCtx(t), "proj", began); err != nil {
+	if err := o.Settle(testCtx(t), "proj", began, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := states(containersOf(t, eng, "proj"))
@@ -259,4 +261,47 @@ func TestCheckOwner(t *testing.T) {
 	if w := strings.Join(rec.warnings(), "\n"); !strings.Contains(w, first.WorkingDir) {
 		t.Errorf("no warning naming the other directory: %q", w)
 	}
+}
+
+// TestSettleAwaitsJournaledRequests: a run killed while the engine was
+// still creating its network leaves that request in its journal; settling
+// waits for it to land, where the event stream says nothing about it, so
+// that the next up finds the network instead of making a second one.
+func TestSettleAwaitsJournaledRequests(t *testing.T) {
+	t.Parallel()
+	eng := fake.New()
+	eng.AddImage("alpine")
+	eng.SetLatency("CreateNetwork", 2*settleQuiet)
+	p := chain(t, 2)
+	var mu sync.Mutex
+	inFlight := map[Request]bool{}
+	record := func(r Request, answered bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if answered {
+			delete(inFlight, r)
+		} else {
+			inFlight[r] = true
+		}
+	}
+	ctx, cancel := context.WithCancel(testCtx(t))
+	time.AfterFunc(100*time.Millisecond, cancel)
+	began := time.Now()
+	_ = New(eng, nil, WithAbandon(ctx), WithJournal(record)).Up(ctx, p, UpOptions{})
+	mu.Lock()
+	left := slices.Collect(maps.Keys(inFlight))
+	mu.Unlock()
+	if !slices.Contains(left, Request{Op: "create", Kind: "network", Name: "proj_default"}) {
+		t.Fatalf("in flight = %v, want the network's create", left)
+	}
+	o := New(eng, nil)
+	if err := o.Settle(testCtx(t), "proj", began, left); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.InspectNetwork(testCtx(t), "proj_default"); err != nil {
+		t.Fatalf("Settle returned before the network's create landed: %v", err)
+	}
+	eng.SetLatency("", 0)
+	mustUp(t, o, p, UpOptions{})
+	convergedUp(t, eng, p)
 }

@@ -71,7 +71,7 @@ func (o *Orchestrator) RunPrepare(ctx context.Context, p *types.Project, opts Ru
 	o.emit(KindContainer, spec.Name, Creating, false, "")
 	id, err := o.eng.CreateContainer(ctx, spec)
 	if err != nil {
-		o.emit(KindContainer, spec.Name, Error, true, err.Error())
+		o.fail(KindContainer, spec.Name, err)
 		return "", "", fmt.Errorf("creating container %s: %w", spec.Name, err)
 	}
 	o.emit(KindContainer, spec.Name, Created, true, "")

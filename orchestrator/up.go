@@ -220,7 +220,7 @@ func (o *Orchestrator) ensureNetwork(ctx context.Context, project string, a Reso
 			o.emit(KindNetwork, a.Name, Created, true, "exists already, not created by this project")
 			return nil
 		}
-		o.emit(KindNetwork, a.Name, Error, true, err.Error())
+		o.fail(KindNetwork, a.Name, err)
 		return fmt.Errorf("creating network %s: %w", a.Name, err)
 	}
 	o.emit(KindNetwork, a.Name, Created, true, "")
@@ -254,7 +254,7 @@ func (o *Orchestrator) ensureVolume(ctx context.Context, project string, a Resou
 	spec.Labels[labels.Version] = labels.ComposeVersion
 	o.emit(KindVolume, a.Name, Creating, false, "")
 	if _, err := o.eng.CreateVolume(ctx, spec); err != nil {
-		o.emit(KindVolume, a.Name, Error, true, err.Error())
+		o.fail(KindVolume, a.Name, err)
 		return fmt.Errorf("creating volume %s: %w", a.Name, err)
 	}
 	o.emit(KindVolume, a.Name, Created, true, "")
@@ -381,7 +381,7 @@ func (r *upRun) createOne(ctx context.Context, a ContainerAction) (engine.Contai
 	r.o.emit(KindContainer, a.Name, status, false, "")
 	id, err := r.o.eng.CreateContainer(ctx, spec)
 	if err != nil {
-		r.o.emit(KindContainer, a.Name, Error, true, err.Error())
+		r.o.fail(KindContainer, a.Name, err)
 		return engine.Container{}, fmt.Errorf("creating container %s: %w", a.Name, err)
 	}
 	r.o.emit(KindContainer, a.Name, done, true, "")
@@ -459,7 +459,7 @@ func (o *Orchestrator) startOne(ctx context.Context, c engine.Container) error {
 	}
 	o.emit(KindContainer, name, Starting, false, "")
 	if err := o.eng.StartContainer(ctx, c.ID); err != nil {
-		o.emit(KindContainer, name, Error, true, err.Error())
+		o.fail(KindContainer, name, err)
 		return fmt.Errorf("starting container %s: %w", name, err)
 	}
 	o.emit(KindContainer, name, Started, true, "")
@@ -585,14 +585,14 @@ func (o *Orchestrator) removeOne(ctx context.Context, c engine.Container, timeou
 	if isUp(c.State) {
 		o.emit(KindContainer, c.Name, Stopping, false, "")
 		if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
-			o.emit(KindContainer, c.Name, Error, true, err.Error())
+			o.fail(KindContainer, c.Name, err)
 			return fmt.Errorf("stopping container %s: %w", c.Name, err)
 		}
 		o.emit(KindContainer, c.Name, Stopped, false, "")
 	}
 	o.emit(KindContainer, c.Name, Removing, false, "")
 	if err := o.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, RemoveVolumes: volumes}); err != nil && !errors.Is(err, engine.ErrNotFound) {
-		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		o.fail(KindContainer, c.Name, err)
 		return fmt.Errorf("removing container %s: %w", c.Name, err)
 	}
 	o.emit(KindContainer, c.Name, Removed, true, "")

@@ -194,7 +194,7 @@ func (o *Orchestrator) waitDependency(ctx context.Context, w *watcher, service s
 			o.warn("optional dependency %q of service %q failed: %v", d.service, service, err)
 			return nil
 		}
-		o.emit(KindContainer, c.Name, Error, true, err.Error())
+		o.fail(KindContainer, c.Name, err)
 		return fmt.Errorf("dependency failed to start: service %q depends on %q: %w", service, d.service, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -332,5 +333,48 @@ func TestHolderString(t *testing.T) {
 		if got := tt.h.String(); got != tt.want {
 			t.Errorf("%+v.String() = %q, want %q", tt.h, got, tt.want)
 		}
+	}
+}
+
+// TestJournalInFlight: intents recorded and not answered are in flight;
+// a broken last line is skipped.
+func TestJournalInFlight(t *testing.T) {
+	t.Parallel()
+	key := Key{Dir: t.TempDir(), Engine: "unix:///x.sock", Project: "p"}
+	if err := Begin(key, Entry{Op: "up", Started: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []Intent{
+		{Op: "create", Kind: "network", Name: "p_default"},
+		{Op: "create", Kind: "container", Name: "p-a-1"},
+		{Op: "create", Kind: "network", Name: "p_default", Done: true},
+		{Op: "remove", Kind: "container", Name: "abc"},
+		{Op: "create", Kind: "container", Name: "p-b-1"},
+		{Op: "create", Kind: "container", Name: "p-b-1", Done: true},
+	} {
+		if err := Record(key, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path, _ := key.path(".journal")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString(`{"op":"create","ki`)
+	_ = f.Close()
+	e, err := Pending(key)
+	if err != nil || e == nil {
+		t.Fatalf("Pending = %v, %v", e, err)
+	}
+	want := []Intent{{Op: "create", Kind: "container", Name: "p-a-1"}, {Op: "remove", Kind: "container", Name: "abc"}}
+	if !slices.Equal(e.InFlight, want) {
+		t.Fatalf("in flight = %+v, want %+v", e.InFlight, want)
+	}
+	if err := Begin(key, Entry{Op: "down"}); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := Pending(key); e == nil || len(e.InFlight) != 0 {
+		t.Fatalf("Begin did not start a fresh journal: %+v", e)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -136,6 +137,10 @@ type app struct {
 	hard context.Context
 	// args are the command line, for the lock's and journal's records.
 	args []string
+	// writing is the project held for writing, whose journal records the
+	// requests sent; set and read on different goroutines.
+	writing       atomic.Pointer[writer]
+	journalFailed atomic.Bool
 }
 
 func run(ctx context.Context, args []string, streams Streams) int {
@@ -442,7 +447,7 @@ func (a *app) orchestrator(ctx context.Context, sink orchestrator.Sink) (*orches
 	if err := a.connectOnce(ctx); err != nil {
 		return nil, err
 	}
-	return a.conn.orchestrator(sink, orchestrator.WithParallel(a.parallel()), orchestrator.WithAbandon(a.hard)), nil
+	return a.conn.orchestrator(sink, orchestrator.WithParallel(a.parallel()), orchestrator.WithAbandon(a.hard), orchestrator.WithJournal(a.record)), nil
 }
 
 // parallel is the concurrency bound: --parallel, then

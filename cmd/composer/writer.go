@@ -82,7 +82,11 @@ func (a *app) prepareChange(ctx context.Context, orc *orchestrator.Orchestrator,
 	if last != nil {
 		a.warn(fmt.Sprintf("the last command on project %q (%s, pid %d, %s) did not finish: waiting for the engine to finish its requests",
 			name, last.Command, last.PID, last.Started.Format(time.DateTime)))
-		if err := orc.Settle(ctx, name, last.Started); err != nil {
+		var inFlight []orchestrator.Request
+		for _, in := range last.InFlight {
+			inFlight = append(inFlight, orchestrator.Request{Op: in.Op, Kind: in.Kind, Name: in.Name})
+		}
+		if err := orc.Settle(ctx, name, last.Started, inFlight); err != nil {
 			return fmt.Errorf("recovering project %s: %w", name, err)
 		}
 	}
@@ -91,7 +95,24 @@ func (a *app) prepareChange(ctx context.Context, orc *orchestrator.Orchestrator,
 			return err
 		}
 	}
-	return state.Begin(w.key, state.Entry{Op: op, Command: a.commandLine(), PID: os.Getpid(), Started: time.Now()})
+	if err := state.Begin(w.key, state.Entry{Op: op, Command: a.commandLine(), PID: os.Getpid(), Started: time.Now()}); err != nil {
+		return err
+	}
+	a.writing.Store(w)
+	return nil
+}
+
+// record writes a request to the journal of the project being changed:
+// the orchestrator's WithJournal hook. Outside a change it does nothing.
+func (a *app) record(r orchestrator.Request, answered bool) {
+	w := a.writing.Load()
+	if w == nil {
+		return
+	}
+	err := state.Record(w.key, state.Intent{Op: r.Op, Kind: r.Kind, Name: r.Name, Done: answered})
+	if err != nil && a.journalFailed.CompareAndSwap(false, true) {
+		a.warn("the journal cannot be written, so a killed run would not be recovered: " + err.Error())
+	}
 }
 
 // endChange closes the journal entry and releases the lock. The entry
@@ -103,6 +124,7 @@ func (a *app) endChange(w *writer) {
 	if w == nil {
 		return
 	}
+	a.writing.CompareAndSwap(w, nil)
 	if !w.ended && a.hard.Err() == nil {
 		if err := state.End(w.key); err != nil {
 			a.warn("clearing the journal: " + err.Error())
