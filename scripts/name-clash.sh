@@ -17,7 +17,10 @@ existing=$(command -v "$name" 2>/dev/null || true)
 [[ -z "$existing" ]] && exit 0
 # Reinstalling over our own binary is no clash.
 [[ "$(readlink -f "$existing")" == "$(readlink -f "$target" 2>/dev/null)" ]] && exit 0
-if "$existing" version --short >/dev/null 2>&1 && "$existing" version 2>/dev/null | grep -q '^composer version'; then
+# The whole output is read before it is looked at: grep -q would stop
+# reading at the first line, and under pipefail the program's SIGPIPE on
+# its next line would count as a failure.
+if "$existing" version --short >/dev/null 2>&1 && [[ "$("$existing" version 2>/dev/null)" == "composer version"* ]]; then
 	exit 0 # another install of this program, elsewhere on PATH
 fi
 

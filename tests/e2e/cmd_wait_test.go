@@ -70,11 +70,11 @@ services:
     command: ["exit", "3", "500ms"]
   web:
     image: IMAGE
-    command: ["healthy-after", "3s"]
+    command: ["healthy-after", "8s"]
     healthcheck:
       test: ["CMD", "/app", "check", "/tmp/healthy"]
       interval: 500ms
-      retries: 30
+      retries: 60
 `)
 	r := p.Compose("up", "--wait")
 	if r.ExitCode == 0 {
