@@ -88,12 +88,20 @@ func (o *Orchestrator) AttachedUp(ctx context.Context, p *types.Project, opts At
 	}
 	r := &attachedRun{o: o, p: p, opts: opts, consumer: consumer, jobs: oneShotDependencies(p),
 		running: map[string]bool{}, reported: map[string]bool{}, exits: make(chan Notice, 16), done: make(chan struct{})}
-	defer close(r.done)
 	logCtx, stopLogs := context.WithCancel(ctx)
-	defer stopLogs()
 	logsDone := make(chan error, 1)
+	logsEnded := make(chan struct{})
 	go func() {
+		defer close(logsEnded)
 		logsDone <- o.Logs(logCtx, p.Name, LogOptions{Services: opts.Services, Follow: true, Timestamps: opts.Timestamps}, r)
+	}()
+	// Nothing reaches the consumer once AttachedUp has returned: the log
+	// readers are stopped and waited for. done first, so that a reader
+	// handing an exit to the policy loop, which has gone, lets go.
+	defer func() {
+		close(r.done)
+		stopLogs()
+		<-logsEnded
 	}()
 	upCtx, cancelUp := context.WithCancel(ctx)
 	defer cancelUp()

@@ -64,7 +64,16 @@ func TestInterruptedUpLeavesNothingUnderWay(t *testing.T) {
 	eng.SetLatency("", 40*time.Millisecond)
 	p := chain(t, 8)
 	ctx, cancel := context.WithCancel(testCtx(t))
-	time.AfterFunc(150*time.Millisecond, cancel)
+	// Interrupt once the first service runs: the chain is then part way.
+	go func() {
+		for ctx.Err() == nil {
+			if d, err := eng.InspectContainer(ctx, "proj-s01-1"); err == nil && d.State == engine.StateRunning {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
 	err := o.Up(ctx, p, UpOptions{})
 	var ie *InterruptedError
 	if !errors.As(err, &ie) || !errors.Is(err, ErrInterrupted) {

@@ -224,3 +224,56 @@ func c2ids(cs []engine.Container) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestSecondInterruptAbandons: the first Ctrl-C waits for the requests
+// under way; the second gives up on them at once, and leaves the journal
+// entry for the next command to settle from.
+func TestSecondInterruptAbandons(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, threeServices)
+	c.eng.AddImage("alpine")
+	c.eng.SetLatency("StartContainer", 10*time.Second)
+	interrupts := make(chan os.Signal, 2)
+	done := c.background(interrupts, "up", "-d")
+	c.eventually("a is being started", func() bool { return c.eng.Calls("StartContainer") > 0 })
+	interrupts <- os.Interrupt
+	select {
+	case r := <-done:
+		t.Fatalf("the first interrupt did not wait for the start under way:\n%s", r)
+	case <-time.After(300 * time.Millisecond):
+	}
+	began := time.Now()
+	interrupts <- os.Interrupt
+	r := waitResult(t, done)
+	if took := time.Since(began); took > 2*time.Second {
+		t.Errorf("the second interrupt took %s to end the command", took)
+	}
+	if r.code != 130 {
+		t.Errorf("exit code %d, want 130:\n%s", r.code, r)
+	}
+	if c.pending("proj") == nil {
+		t.Fatal("an abandoned run left no journal entry")
+	}
+}
+
+// TestAttachedUpHoldsOnlyWhileBringingUp: once the project is up and its
+// logs are followed, other commands change it without waiting.
+func TestAttachedUpHoldsOnlyWhileBringingUp(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "services:\n  web:\n    image: img\n")
+	c.eng.AddImage("img")
+	interrupts := make(chan os.Signal, 2)
+	done := c.attachedUp(interrupts, "proj-web-1", "up")
+	c.eventually("the attached up releases the project", func() bool {
+		return c.run("--lock-timeout", "0", "restart").code == 0
+	})
+	select {
+	case r := <-done:
+		t.Fatalf("the attached up ended:\n%s", r)
+	default:
+	}
+	interrupts <- os.Interrupt
+	if r := waitResult(t, done); r.code != 130 {
+		t.Fatalf("exit code %d, want 130:\n%s", r.code, r)
+	}
+}
