@@ -565,7 +565,7 @@ services:
 		t.Parallel()
 		eng, o, _ := newFake("postgres", "alpine")
 		eng.OnStart("postgres", fake.Behaviour{Health: engine.HealthStarting})
-		err := o.Up(testCtx(t), loadYAML(t, "proj", yaml), UpOptions{Wait: true, WaitTimeout: 50 * time.Millisecond})
+		err := o.Up(testCtx(t), loadYAML(t, "proj", yaml), UpOptions{Wait: true, WaitTimeout: 500 * time.Millisecond})
 		if err == nil || !strings.Contains(err.Error(), "proj-db-1 is starting") {
 			t.Errorf("Up --wait error = %v, want a timeout naming proj-db-1 as starting", err)
 		}
