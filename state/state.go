@@ -43,7 +43,7 @@ func Dir(env []string) (string, error) {
 	if h := vars["HOME"]; h != "" {
 		return filepath.Join(h, ".local", "state", "composer"), nil
 	}
-	return "", errors.New("finding state directory: none of COMPOSER_STATE_DIR, XDG_STATE_HOME and HOME is set")
+	return "", errors.New("finding composer's state directory (for its locks and journals): none of COMPOSER_STATE_DIR, XDG_STATE_HOME and HOME is set")
 }
 
 // Key identifies one project on one engine. The same project name on two

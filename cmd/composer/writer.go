@@ -45,7 +45,7 @@ type writer struct {
 func (a *app) beginChange(ctx context.Context, orc *orchestrator.Orchestrator, op, name string, p *types.Project) (*writer, error) {
 	dir, err := state.Dir(a.streams.Env)
 	if err != nil {
-		return nil, fmt.Errorf("finding composer's state directory: %w", err)
+		return nil, err
 	}
 	key := state.Key{Dir: dir, Engine: a.conn.host, Project: name}
 	timeout, err := a.lockTimeout()
