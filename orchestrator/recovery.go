@@ -154,7 +154,13 @@ func (o *Orchestrator) Settle(ctx context.Context, project string, since time.Ti
 			}
 			switch ev.Action {
 			case "kill":
-				dying[ev.ID] = time.Now()
+				// The bound runs from the signal, which may lie in the
+				// replayed past.
+				at := ev.Time
+				if at.IsZero() {
+					at = time.Now()
+				}
+				dying[ev.ID] = at
 			case "die", "destroy":
 				delete(dying, ev.ID)
 			}
