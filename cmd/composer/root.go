@@ -377,6 +377,7 @@ func (a *app) rootCommand(name string) *cobra.Command {
 		a.topCommand(),
 		a.portCommand(),
 		a.imagesCommand(),
+		a.exportCommand(),
 	)
 	root.AddCommand(a.lifecycleCommands()...)
 	return root
