@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/composer-orchestrator/composer/orchestrator"
 	appsv1 "k8s.io/api/apps/v1"
@@ -402,14 +403,16 @@ func (c *converter) services(s types.ServiceConfig, name string, selector map[st
 
 // podSpec builds the pod: the service's container, its waits and volumes.
 func (c *converter) podSpec(s types.ServiceConfig, name string, job bool, w warner) corev1.PodSpec {
+	fromFiles, envFrom := c.envFiles(s, name, w)
 	ctr := corev1.Container{
+		EnvFrom:         envFrom,
 		Name:            name,
 		Image:           orchestrator.ImageName(c.p, s),
 		ImagePullPolicy: pullPolicy(s.PullPolicy),
 		Command:         s.Entrypoint,
 		Args:            s.Command,
 		WorkingDir:      s.WorkingDir,
-		Env:             env(s, w),
+		Env:             env(s, fromFiles, w),
 		Resources:       resources(s),
 		TTY:             s.Tty,
 		Stdin:           s.StdinOpen,
@@ -467,17 +470,23 @@ func pullPolicy(p string) corev1.PullPolicy {
 	}
 }
 
-// env is the service's environment, sorted by name. compose-go, as
-// project.Load calls it, has already folded env_file into environment and
-// interpolated it, so the values here are the ones `up` would use; no
-// ConfigMap is needed for env files.
-func env(s types.ServiceConfig, w warner) []corev1.EnvVar {
+// env is the service's environment, sorted by name, without what its
+// env files give (fromFiles, exported as a ConfigMap the container reads
+// with envFrom). compose-go has folded the env files into environment and
+// interpolated it, so these values are the ones `up` would use; a variable
+// that environment sets to another value than the file stays here, and
+// env wins over envFrom in Kubernetes as environment wins over env_file in
+// compose.
+func env(s types.ServiceConfig, fromFiles map[string]string, w warner) []corev1.EnvVar {
 	var out []corev1.EnvVar
 	var unset []string
 	for _, k := range slices.Sorted(maps.Keys(s.Environment)) {
 		v := s.Environment[k]
 		if v == nil {
 			unset = append(unset, k)
+			continue
+		}
+		if fv, ok := fromFiles[k]; ok && fv == *v {
 			continue
 		}
 		out = append(out, corev1.EnvVar{Name: k, Value: *v})
@@ -647,6 +656,41 @@ func (c *converter) waits(s types.ServiceConfig, w warner) []corev1.Container {
 		})
 	}
 	return out
+}
+
+// envFiles exports the service's env files (kept by project.Load with
+// KeepEnvFiles) as one ConfigMap, <service>-env, read with envFrom, and
+// returns the variables it holds. Variables are read as compose reads
+// them, later files winning, ${...} resolved against the project's
+// environment; a missing optional file is skipped.
+func (c *converter) envFiles(s types.ServiceConfig, name string, w warner) (map[string]string, []corev1.EnvFromSource) {
+	if len(s.EnvFiles) == 0 {
+		return nil, nil
+	}
+	vars := map[string]string{}
+	for _, f := range s.EnvFiles {
+		if _, err := os.Stat(f.Path); err != nil && !bool(f.Required) {
+			continue
+		}
+		got, err := dotenv.ReadFile(f.Path, func(k string) (string, bool) {
+			if v, ok := vars[k]; ok {
+				return v, true
+			}
+			v, ok := c.p.Environment[k]
+			return v, ok
+		})
+		if err != nil {
+			w.add("env_file", "%s: %v; its variables are in env instead", f.Path, err)
+			return nil, nil
+		}
+		maps.Copy(vars, got)
+	}
+	cm := DNSName(name + "-env")
+	c.emit(Object{Kind: "ConfigMap", Name: cm, Value: &corev1.ConfigMap{
+		ObjectMeta: meta(cm, map[string]string{labelPartOf: DNSName(c.p.Name)}),
+		Data:       vars,
+	}})
+	return vars, []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm}}}}
 }
 
 // waitsForJob reports whether the service depends on a Job.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -580,5 +581,42 @@ func TestWriteDir(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != len(r.Objects) {
 		t.Errorf("%d files for %d objects", len(entries), len(r.Objects))
+	}
+}
+
+// TestEnvFileBecomesConfigMap: an env file is a ConfigMap read with
+// envFrom, not inlined; environment keeps only what it sets itself, and
+// wins where it sets a variable the file sets too.
+func TestEnvFileBecomesConfigMap(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files := map[string]string{
+		"compose.yaml": "services:\n  app:\n    image: app\n    env_file: [app.env, missing.env]\n    environment:\n      LEVEL: debug\n      OWN: yes\n",
+		"app.env":      "LEVEL=info\nDB_HOST=db\nURL=http://${DB_HOST}:5432\n",
+	}
+	files["compose.yaml"] = strings.Replace(files["compose.yaml"], "missing.env]", "{path: missing.env, required: false}]", 1)
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := project.Load(context.Background(), project.Options{WorkingDir: dir, Env: []string{}, Name: "demo", KeepEnvFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := decodeStrict(t, stream(t, convert(t, p, Options{}).Objects))
+	cm, ok := d.configMaps["app-env"]
+	if !ok {
+		t.Fatalf("no ConfigMap app-env: %v", slices.Collect(maps.Keys(d.configMaps)))
+	}
+	if want := map[string]string{"LEVEL": "info", "DB_HOST": "db", "URL": "http://db:5432"}; !maps.Equal(cm.Data, want) {
+		t.Errorf("ConfigMap data = %v, want %v", cm.Data, want)
+	}
+	ctr := d.deployments["app"].Spec.Template.Spec.Containers[0]
+	if len(ctr.EnvFrom) != 1 || ctr.EnvFrom[0].ConfigMapRef == nil || ctr.EnvFrom[0].ConfigMapRef.Name != "app-env" {
+		t.Errorf("envFrom = %+v", ctr.EnvFrom)
+	}
+	if got, want := envOf(ctr), map[string]string{"LEVEL": "debug", "OWN": "yes"}; !maps.Equal(got, want) {
+		t.Errorf("env = %v, want only what environment sets itself: %v", got, want)
 	}
 }

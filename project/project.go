@@ -54,6 +54,10 @@ type Options struct {
 	// names are unique (config --no-consistency). The project may then not
 	// be deployable: only for showing a model as written.
 	NoConsistency bool
+	// KeepEnvFiles keeps each service's env_file list (export turns it
+	// into a ConfigMap). Their variables are in environment either way;
+	// up drops the list, as docker compose does before hashing.
+	KeepEnvFiles bool
 	// NoPathResolution keeps relative paths (bind mounts, build contexts,
 	// env files, ...) as written instead of making them absolute against
 	// the project directory (config --no-path-resolution). Only for showing
@@ -139,11 +143,13 @@ func (o Options) projectOptions() (*cli.ProjectOptions, error) {
 		cli.WithConsistency(!o.NoConsistency),
 		cli.WithInterpolation(!o.NoInterpolate),
 		cli.WithNormalization(!o.NoNormalize),
+	}
+	if !o.KeepEnvFiles {
 		// docker compose folds env_file into environment and drops the
 		// file list before hashing; doing the same keeps our config hash
 		// equal to theirs, so each tool sees the other's containers as
 		// up to date.
-		cli.WithDiscardEnvFile,
+		opts = append(opts, cli.WithDiscardEnvFile)
 	}
 	po, err := cli.NewProjectOptions(files, opts...)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/composer-orchestrator/composer/kube"
+	"github.com/composer-orchestrator/composer/project"
 )
 
 // exportCommand groups the exports of a project to other platforms.
@@ -51,7 +52,9 @@ func (a *app) exportKubernetesCommand() *cobra.Command {
 			}
 			// The project as up would run it: files, profiles, .env,
 			// interpolation.
-			p, err := a.loadProject(cmd.Context())
+			opts := a.projectOptions()
+			opts.KeepEnvFiles = true
+			p, err := project.Load(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}
