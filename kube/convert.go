@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -687,7 +688,7 @@ func (c *converter) envFiles(s types.ServiceConfig, name string, w warner) (map[
 	}
 	cm := DNSName(name + "-env")
 	c.emit(Object{Kind: "ConfigMap", Name: cm, Value: &corev1.ConfigMap{
-		ObjectMeta: meta(cm, map[string]string{labelPartOf: DNSName(c.p.Name)}),
+		ObjectMeta: meta(cm, c.partOf()),
 		Data:       vars,
 	}})
 	return vars, []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm}}}}
@@ -708,7 +709,7 @@ func (c *converter) waitsForJob(s types.ServiceConfig) bool {
 // nothing else, and returns its name.
 func (c *converter) jobWaiter() string {
 	name := DNSName(c.p.Name + "-job-waiter")
-	labels := map[string]string{labelPartOf: DNSName(c.p.Name)}
+	labels := c.partOf()
 	c.emit(Object{Kind: "ServiceAccount", Name: name, Value: &corev1.ServiceAccount{ObjectMeta: meta(name, labels)}})
 	c.emit(Object{Kind: "Role", Name: name, Value: &rbacv1.Role{
 		ObjectMeta: meta(name, labels),
@@ -834,7 +835,7 @@ func (c *converter) claim(key string, w warner) string {
 		}
 	}
 	pvc := &corev1.PersistentVolumeClaim{
-		ObjectMeta: meta(name, map[string]string{labelPartOf: DNSName(c.p.Name)}),
+		ObjectMeta: meta(name, c.partOf()),
 		Spec: corev1.PersistentVolumeClaimSpec{
 			// One node at a time, like a local docker volume, and the mode
 			// every storage class supports.
@@ -877,90 +878,112 @@ func dataKey(name string) string {
 	return "content"
 }
 
-// secrets mounts each secret at /run/secrets/<target>, as compose does,
-// one file per secret through subPath so several secrets share the
-// directory.
+// fileKind is what differs between mounting secrets and configs.
+type fileKind struct {
+	field string // the compose key: secrets, configs
+	kind  string // the object made: Secret, ConfigMap
+	// dir is where a relative target goes.
+	dir string
+	// object holds the content under key; source mounts it.
+	object func(meta metav1.ObjectMeta, key string, data []byte) runtime.Object
+	source func(name string, mode *int32) corev1.VolumeSource
+}
+
+// secretFiles are mounted at /run/secrets/<target>, as compose does.
+var secretFiles = fileKind{
+	field: "secrets", kind: "Secret", dir: "/run/secrets/",
+	object: func(m metav1.ObjectMeta, key string, data []byte) runtime.Object {
+		return &corev1.Secret{ObjectMeta: m, Type: corev1.SecretTypeOpaque, Data: map[string][]byte{key: data}}
+	},
+	source: func(name string, mode *int32) corev1.VolumeSource {
+		return corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name, DefaultMode: mode}}
+	},
+}
+
+// configFiles are mounted at their target, /<name> by default.
+var configFiles = fileKind{
+	field: "configs", kind: "ConfigMap", dir: "/",
+	object: func(m metav1.ObjectMeta, key string, data []byte) runtime.Object {
+		cm := &corev1.ConfigMap{ObjectMeta: m}
+		// ConfigMap data must be UTF-8; anything else goes to binaryData.
+		if utf8.Valid(data) {
+			cm.Data = map[string]string{key: string(data)}
+		} else {
+			cm.BinaryData = map[string][]byte{key: data}
+		}
+		return cm
+	},
+	source: func(name string, mode *int32) corev1.VolumeSource {
+		return corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}, DefaultMode: mode}}
+	},
+}
+
+// secrets mounts the service's secrets.
 func (c *converter) secrets(s types.ServiceConfig, spec *corev1.PodSpec, w warner) {
-	for _, ref := range s.Secrets {
-		cfg, ok := c.p.Secrets[ref.Source]
+	defs := map[string]types.FileObjectConfig{}
+	for k, v := range c.p.Secrets {
+		defs[k] = types.FileObjectConfig(v)
+	}
+	refs := make([]types.FileReferenceConfig, len(s.Secrets))
+	for i, r := range s.Secrets {
+		refs[i] = types.FileReferenceConfig(r)
+	}
+	c.mountFiles(secretFiles, refs, defs, spec, w)
+}
+
+// configs mounts the service's configs.
+func (c *converter) configs(s types.ServiceConfig, spec *corev1.PodSpec, w warner) {
+	defs := map[string]types.FileObjectConfig{}
+	for k, v := range c.p.Configs {
+		defs[k] = types.FileObjectConfig(v)
+	}
+	refs := make([]types.FileReferenceConfig, len(s.Configs))
+	for i, r := range s.Configs {
+		refs[i] = types.FileReferenceConfig(r)
+	}
+	c.mountFiles(configFiles, refs, defs, spec, w)
+}
+
+// mountFiles exports each referenced secret or config once, as an object
+// holding its content, and mounts it one file at a time through subPath,
+// so that several share a directory and none hides the rest of it.
+func (c *converter) mountFiles(fk fileKind, refs []types.FileReferenceConfig, defs map[string]types.FileObjectConfig, spec *corev1.PodSpec, w warner) {
+	for _, ref := range refs {
+		field := fk.field + "." + ref.Source
+		def, ok := defs[ref.Source]
 		if !ok {
-			w.add("secrets."+ref.Source, "not a secret of the project; not exported")
+			w.add(field, "not one of the project's %s; not exported", fk.field)
 			continue
 		}
 		name := DNSName(ref.Source)
 		key := dataKey(ref.Source)
-		if cfg.External {
-			w.add("secrets."+ref.Source, "external: Secret %s with key %s must exist", name, key)
-		} else if !c.emitted["Secret/"+name] {
-			data, err := c.fileObject(types.FileObjectConfig(cfg))
+		if def.External {
+			w.add(field, "external: %s %s with key %s must exist", fk.kind, name, key)
+		} else if !c.emitted[fk.kind+"/"+name] {
+			data, err := c.fileObject(def)
 			if err != nil {
-				w.add("secrets."+ref.Source, "%v: Secret %s is exported empty", err, name)
+				w.add(field, "%v: %s %s is exported empty", err, fk.kind, name)
 			}
-			c.emit(Object{Kind: "Secret", Name: name, Value: &corev1.Secret{
-				ObjectMeta: meta(name, map[string]string{labelPartOf: DNSName(c.p.Name)}),
-				Type:       corev1.SecretTypeOpaque,
-				Data:       map[string][]byte{key: data},
-			}})
+			c.emit(Object{Kind: fk.kind, Name: name, Value: fk.object(meta(name, c.partOf()), key, data)})
 		}
 		target := ref.Target
 		if target == "" {
 			target = ref.Source
 		}
 		if !strings.HasPrefix(target, "/") {
-			target = "/run/secrets/" + target
+			target = fk.dir + target
 		}
-		vol := corev1.Volume{Name: DNSName("secret-" + ref.Source), VolumeSource: corev1.VolumeSource{
-			Secret: &corev1.SecretVolumeSource{SecretName: name, DefaultMode: fileMode(ref.Mode)},
-		}}
+		vol := corev1.Volume{Name: DNSName(strings.TrimSuffix(fk.field, "s") + "-" + ref.Source), VolumeSource: fk.source(name, fileMode(ref.Mode))}
 		mountFile(spec, vol, target, key)
 		if ref.UID != "" || ref.GID != "" {
-			w.add("secrets."+ref.Source, "uid and gid not exported")
+			w.add(field, "uid and gid not exported")
 		}
 	}
 }
 
-// configs mounts each config at its target (default /<name>) through
-// subPath, so the file does not hide the rest of its directory.
-func (c *converter) configs(s types.ServiceConfig, spec *corev1.PodSpec, w warner) {
-	for _, ref := range s.Configs {
-		cfg, ok := c.p.Configs[ref.Source]
-		if !ok {
-			w.add("configs."+ref.Source, "not a config of the project; not exported")
-			continue
-		}
-		name := DNSName(ref.Source)
-		key := dataKey(ref.Source)
-		if cfg.External {
-			w.add("configs."+ref.Source, "external: ConfigMap %s with key %s must exist", name, key)
-		} else if !c.emitted["ConfigMap/"+name] {
-			data, err := c.fileObject(types.FileObjectConfig(cfg))
-			if err != nil {
-				w.add("configs."+ref.Source, "%v: ConfigMap %s is exported empty", err, name)
-			}
-			cm := &corev1.ConfigMap{ObjectMeta: meta(name, map[string]string{labelPartOf: DNSName(c.p.Name)})}
-			// ConfigMap data must be UTF-8; anything else goes to binaryData.
-			if utf8.Valid(data) {
-				cm.Data = map[string]string{key: string(data)}
-			} else {
-				cm.BinaryData = map[string][]byte{key: data}
-			}
-			c.emit(Object{Kind: "ConfigMap", Name: name, Value: cm})
-		}
-		target := ref.Target
-		if target == "" {
-			target = ref.Source
-		}
-		if !strings.HasPrefix(target, "/") {
-			target = "/" + target
-		}
-		vol := corev1.Volume{Name: DNSName("config-" + ref.Source), VolumeSource: corev1.VolumeSource{
-			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}, DefaultMode: fileMode(ref.Mode)},
-		}}
-		mountFile(spec, vol, target, key)
-		if ref.UID != "" || ref.GID != "" {
-			w.add("configs."+ref.Source, "uid and gid not exported")
-		}
-	}
+// partOf labels an object as the project's.
+func (c *converter) partOf() map[string]string {
+	return map[string]string{labelPartOf: DNSName(c.p.Name)}
 }
 
 func mountFile(spec *corev1.PodSpec, vol corev1.Volume, target, key string) {

@@ -17,6 +17,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 )
@@ -102,47 +103,28 @@ func decodeStrict(t *testing.T, stream []byte) decoded {
 		}
 		var name string
 		var err error
+		b := []byte(doc)
 		switch head.Kind {
 		case "Deployment":
-			v := &appsv1.Deployment{}
-			err, name = yaml.UnmarshalStrict([]byte(doc), v), v.Name
-			d.deployments[v.Name] = v
+			name, err = strictly(b, d.deployments)
 		case "StatefulSet":
-			v := &appsv1.StatefulSet{}
-			err, name = yaml.UnmarshalStrict([]byte(doc), v), v.Name
-			d.statefulSets[v.Name] = v
+			name, err = strictly(b, d.statefulSets)
 		case "Job":
-			v := &batchv1.Job{}
-			err, name = yaml.UnmarshalStrict([]byte(doc), v), v.Name
-			d.jobs[v.Name] = v
+			name, err = strictly(b, d.jobs)
 		case "Service":
-			v := &corev1.Service{}
-			err, name = yaml.UnmarshalStrict([]byte(doc), v), v.Name
-			d.services[v.Name] = v
+			name, err = strictly(b, d.services)
 		case "ConfigMap":
-			v := &corev1.ConfigMap{}
-			err, name = yaml.UnmarshalStrict([]byte(doc), v), v.Name
-			d.configMaps[v.Name] = v
+			name, err = strictly(b, d.configMaps)
 		case "Secret":
-			v := &corev1.Secret{}
-			err, name = yaml.UnmarshalStrict([]byte(doc), v), v.Name
-			d.secrets[v.Name] = v
+			name, err = strictly(b, d.secrets)
 		case "PersistentVolumeClaim":
-			v := &corev1.PersistentVolumeClaim{}
-			err, name = yaml.UnmarshalStrict([]byte(doc), v), v.Name
-			d.claims[v.Name] = v
+			name, err = strictly(b, d.claims)
 		case "ServiceAccount":
-			v := &corev1.ServiceAccount{}
-			err, name = yaml.UnmarshalStrict([]byte(doc), v), v.Name
-			d.accounts[v.Name] = v
+			name, err = strictly(b, d.accounts)
 		case "Role":
-			v := &rbacv1.Role{}
-			err, name = yaml.UnmarshalStrict([]byte(doc), v), v.Name
-			d.roles[v.Name] = v
+			name, err = strictly(b, d.roles)
 		case "RoleBinding":
-			v := &rbacv1.RoleBinding{}
-			err, name = yaml.UnmarshalStrict([]byte(doc), v), v.Name
-			d.bindings[v.Name] = v
+			name, err = strictly(b, d.bindings)
 		default:
 			t.Fatalf("document %d: unknown kind %q", i, head.Kind)
 		}
@@ -154,6 +136,18 @@ func decodeStrict(t *testing.T, stream []byte) decoded {
 		}
 	}
 	return d
+}
+
+// strictly decodes doc into a new value, rejecting unknown fields, and
+// files it under its name.
+func strictly[T any, P interface {
+	*T
+	metav1.Object
+}](doc []byte, into map[string]P) (string, error) {
+	v := P(new(T))
+	err := yaml.UnmarshalStrict(doc, v)
+	into[v.GetName()] = v
+	return v.GetName(), err
 }
 
 // pods returns every workload's pod template by name.
@@ -618,5 +612,18 @@ func TestEnvFileBecomesConfigMap(t *testing.T) {
 	}
 	if got, want := envOf(ctr), map[string]string{"LEVEL": "debug", "OWN": "yes"}; !maps.Equal(got, want) {
 		t.Errorf("env = %v, want only what environment sets itself: %v", got, want)
+	}
+}
+
+// TestStrictDecodeRejectsUnknownFields keeps the strict decoding that the
+// other tests rely on honest: a field the API type lacks fails.
+func TestStrictDecodeRejectsUnknownFields(t *testing.T) {
+	t.Parallel()
+	into := map[string]*corev1.Service{}
+	if _, err := strictly([]byte("apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {clusterIP: None}\n"), into); err != nil {
+		t.Fatalf("a valid Service: %v", err)
+	}
+	if _, err := strictly([]byte("apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {headless: true}\n"), into); err == nil {
+		t.Fatal("an unknown field (headless) was accepted")
 	}
 }

@@ -35,9 +35,10 @@ func (e *CollisionError) Error() string {
 // creates, recreates, stops or removes anything: when the project's
 // existing containers (composer's or docker compose's, which carry the
 // same working_dir label) were made from another directory, it refuses if
-// the name was derived from the directory (given is false), and warns if
-// the user gave the name, who then means that project. One engine call.
-func (o *Orchestrator) CheckOwner(ctx context.Context, p *types.Project, given bool) error {
+// the name was derived from the directory (given reports false), and warns
+// if the user gave the name, who then means that project. One engine call;
+// given, which reads the files again, is asked only on a collision.
+func (o *Orchestrator) CheckOwner(ctx context.Context, p *types.Project, given func() bool) error {
 	cs, err := o.listContainers(ctx, p.Name)
 	if err != nil {
 		return err
@@ -55,7 +56,7 @@ func (o *Orchestrator) CheckOwner(ctx context.Context, p *types.Project, given b
 		return nil
 	}
 	slices.Sort(there)
-	if !given {
+	if !given() {
 		return &CollisionError{Project: p.Name, Here: here, There: there}
 	}
 	o.warn("project %q has containers made from %s, not from this directory (%s); acting on them, as the name was given", p.Name, strings.Join(there, ", "), here)

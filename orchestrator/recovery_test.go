@@ -250,11 +250,11 @@ func TestCheckOwner(t *testing.T) {
 	_, o, rec := newFake("alpine")
 	first := chain(t, 1)
 	mustUp(t, o, first, UpOptions{})
-	if err := o.CheckOwner(testCtx(t), first, false); err != nil {
+	if err := o.CheckOwner(testCtx(t), first, func() bool { return false }); err != nil {
 		t.Fatalf("the project's own directory: %v", err)
 	}
 	second := chain(t, 1) // another directory, same name
-	err := o.CheckOwner(testCtx(t), second, false)
+	err := o.CheckOwner(testCtx(t), second, func() bool { return false })
 	var ce *CollisionError
 	if !errors.As(err, &ce) {
 		t.Fatalf("CheckOwner = %v, want a CollisionError", err)
@@ -264,7 +264,7 @@ func TestCheckOwner(t *testing.T) {
 			t.Errorf("error does not name %q: %v", want, err)
 		}
 	}
-	if err := o.CheckOwner(testCtx(t), second, true); err != nil {
+	if err := o.CheckOwner(testCtx(t), second, func() bool { return true }); err != nil {
 		t.Fatalf("given name: %v", err)
 	}
 	if w := strings.Join(rec.warnings(), "\n"); !strings.Contains(w, first.WorkingDir) {

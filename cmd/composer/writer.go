@@ -91,7 +91,8 @@ func (a *app) prepareChange(ctx context.Context, orc *orchestrator.Orchestrator,
 		}
 	}
 	if p != nil {
-		if err := orc.CheckOwner(ctx, p, project.NameGiven(a.projectOptions(), p)); err != nil {
+		given := func() bool { return project.NameGiven(a.projectOptions(), p) }
+		if err := orc.CheckOwner(ctx, p, given); err != nil {
 			return err
 		}
 	}
