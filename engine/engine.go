@@ -221,6 +221,15 @@ type ContainerDetails struct {
 	WorkingDir   string
 	// NetworkIPs maps network name to the container's IPv4 address there.
 	NetworkIPs map[string]string
+	// Config is the container's configuration as the engine reports it,
+	// in the form it was created from: what a ContainerSpec asked for,
+	// with the engine's and the image's defaults filled in where the
+	// spec left a field empty. Comparing it with the spec composer would
+	// create now says why a container differs, whoever created it.
+	// Mounts are the container's mounts as it has them (anonymous
+	// volumes by their generated names, the image's VOLUMEs included),
+	// and Networks the networks it is attached to, with their aliases.
+	Config ContainerSpec
 }
 
 // MountPoint is a mount as the engine reports it.
@@ -443,6 +452,24 @@ type Image struct {
 	Labels   map[string]string
 	Size     int64
 	Created  time.Time
+	// Config holds the defaults a container made from the image gets for
+	// what its create leaves empty. Filled by InspectImage only.
+	Config ImageConfig
+}
+
+// ImageConfig is an image's defaults for its containers.
+type ImageConfig struct {
+	Env          []string // KEY=VALUE
+	Cmd          []string
+	Entrypoint   []string
+	WorkingDir   string
+	User         string
+	StopSignal   string
+	Labels       map[string]string
+	ExposedPorts []string // "80/tcp"
+	// Volumes are the paths the image declares as VOLUME.
+	Volumes     []string
+	Healthcheck *Healthcheck
 }
 
 // BuildSpec describes an image build. The context is passed separately as a tar.
