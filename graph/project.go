@@ -63,6 +63,23 @@ func NamespaceDeps(s types.ServiceConfig) []string {
 	return out
 }
 
+// NamespaceRef names the setting by which s shares a namespace or the
+// volumes of service dep, as the file writes it: "network_mode
+// service:db", "volumes_from db". Empty when s does not refer to dep.
+func NamespaceRef(s types.ServiceConfig, dep string) string {
+	for _, m := range []struct{ key, mode string }{{"network_mode", s.NetworkMode}, {"ipc", s.Ipc}, {"pid", s.Pid}} {
+		if svc, ok := ServiceRef(m.mode); ok && svc == dep {
+			return m.key + " " + m.mode
+		}
+	}
+	for _, vf := range s.VolumesFrom {
+		if svc, _, ok := VolumesFromService(vf); ok && svc == dep {
+			return "volumes_from " + vf
+		}
+	}
+	return ""
+}
+
 // ServiceRef returns the service a network_mode, ipc or pid value of the
 // form `service:x` names. It is the one place that reads that syntax, so
 // that the graph and the container spec cannot disagree on it.

@@ -86,6 +86,10 @@ func (o *Orchestrator) AttachedUp(ctx context.Context, p *types.Project, opts At
 		}
 		opts.AbortOnExit = true
 	}
+	if o.dryRun {
+		// Nothing would run to log or to stop: the dry run is the up.
+		return 0, o.Up(ctx, p, opts.Up)
+	}
 	r := &attachedRun{o: o, p: p, opts: opts, consumer: consumer, jobs: oneShotDependencies(p),
 		running: map[string]bool{}, reported: map[string]bool{}, exits: make(chan Notice, 16), done: make(chan struct{})}
 	logCtx, stopLogs := context.WithCancel(ctx)

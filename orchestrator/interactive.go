@@ -119,9 +119,13 @@ type OneOffOptions struct {
 // connects the terminal first so that no output is lost, and returns the
 // container's exit code once it has stopped.
 func (o *Orchestrator) RunOneOff(ctx context.Context, c OneOff, opts OneOffOptions, term Terminal) (int, error) {
-	if opts.Detach {
+	if opts.Detach || o.dryRun {
+		// A dry run's container would start; it cannot be attached to.
 		if err := o.eng.StartContainer(ctx, c.ID); err != nil {
 			return 0, fmt.Errorf("starting container %s: %w", c.Name, err)
+		}
+		if o.dryRun {
+			o.emit(KindContainer, c.Name, Started, true, "")
 		}
 		return 0, nil
 	}

@@ -28,6 +28,8 @@ type Orchestrator struct {
 	events Sink
 	// abandon ends the engine requests under way (see WithAbandon).
 	abandon context.Context
+	// dryRun: see WithDryRun.
+	dryRun bool
 }
 
 // Option tunes an Orchestrator.
@@ -38,6 +40,7 @@ type options struct {
 	parallel int
 	abandon  context.Context
 	journal  func(Request, bool)
+	dryRun   bool
 }
 
 // WithParallel bounds how many engine operations (create, start, stop,
@@ -65,6 +68,11 @@ func New(eng engine.Engine, sink Sink, opts ...Option) *Orchestrator {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
+	// A dry run's overlay is innermost: whatever sits above it, nothing
+	// that changes the engine gets past it.
+	if cfg.dryRun {
+		eng = newDryRunEngine(eng)
+	}
 	// The bound sits outside the shield: a call still waiting for its
 	// slot when the operation is cancelled has not been sent, and is not.
 	if cfg.journal != nil {
@@ -74,7 +82,7 @@ func New(eng engine.Engine, sink Sink, opts ...Option) *Orchestrator {
 	if cfg.parallel > 0 {
 		eng = newLimitedEngine(eng, cfg.parallel)
 	}
-	return &Orchestrator{eng: eng, events: sink, abandon: cfg.abandon}
+	return &Orchestrator{eng: eng, events: sink, abandon: cfg.abandon, dryRun: cfg.dryRun}
 }
 
 // whole returns a context for a sequence of engine requests that must not

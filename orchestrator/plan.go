@@ -172,7 +172,7 @@ func planService(p *types.Project, s types.ServiceConfig, existing []engine.Cont
 		if c.Name != a.Name && (a.Kind == ActKeep || a.Kind == ActStart) {
 			// A replacement an interrupted recreate left under its
 			// temporary name: finish the job.
-			a.Kind, a.Reason = ActRecreate, "under a temporary name"
+			a.Kind, a.Reason = ActRecreate, "left under a temporary name by an interrupted run"
 		}
 		out = append(out, a)
 	}
@@ -211,7 +211,7 @@ func recreateNamespaceUsers(p *types.Project, plan Plan) {
 				for i, a := range plan.Services[name] {
 					if a.Kind == ActKeep || a.Kind == ActStart {
 						plan.Services[name][i].Kind = ActRecreate
-						plan.Services[name][i].Reason = "shares " + dep + ", which is recreated"
+						plan.Services[name][i].Reason = graph.NamespaceRef(s, dep) + ", " + dep + " is recreated"
 						changed = true
 					}
 				}
@@ -224,14 +224,14 @@ func recreateNamespaceUsers(p *types.Project, plan Plan) {
 func decide(c engine.Container, hash, altHash, imageID, recreate string) (ActionKind, string) {
 	switch recreate {
 	case RecreateForce:
-		return ActRecreate, "forced"
+		return ActRecreate, "--force-recreate"
 	case RecreateNever:
 	default:
 		if have := c.Labels[labels.ConfigHash]; have != hash && (altHash == "" || have != altHash) {
-			return ActRecreate, "config changed"
+			return ActRecreate, reasonConfig
 		}
 		if imageID != "" && c.Labels[labels.Image] != imageID {
-			return ActRecreate, "image changed"
+			return ActRecreate, reasonImage
 		}
 	}
 	if c.State == engine.StateRunning || c.State == engine.StateRestarting {

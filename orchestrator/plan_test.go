@@ -229,7 +229,7 @@ container 0123456789ab_proj-web-1: remove (duplicate)
 			want: `network proj_default: exists
 volume proj_data: exists
 container proj-db-1: keep
-container proj-web-1: recreate (under a temporary name)
+container proj-web-1: recreate (left under a temporary name by an interrupted run)
 `,
 		},
 		{
@@ -285,8 +285,8 @@ container proj-app-1: create
 			recreate: RecreateForce,
 			want: `network proj_default: exists
 volume proj_data: exists
-container proj-db-1: recreate (forced)
-container proj-web-1: recreate (forced)
+container proj-db-1: recreate (--force-recreate)
+container proj-web-1: recreate (--force-recreate)
 `,
 		},
 		{

@@ -91,7 +91,7 @@ func (o *Orchestrator) Up(ctx context.Context, p *types.Project, opts UpOptions)
 	if err != nil {
 		return err
 	}
-	if opts.Wait && !opts.NoStart {
+	if opts.Wait && !opts.NoStart && !o.dryRun {
 		return o.waitReady(ctx, p, w, opts.WaitTimeout)
 	}
 	return nil
@@ -123,6 +123,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // converge plans from what was observed and applies the plan.
 func (o *Orchestrator) converge(ctx context.Context, p *types.Project, g *graph.Graph, st State, want Desired, opts UpOptions, w *watcher, started *syncMap[string, bool]) error {
 	plan := PlanUp(p, st, want, opts.Recreate)
+	o.explain(ctx, p, plan, want, st, opts)
 	var err error
 	if opts.RemoveOrphans {
 		err = o.removeContainers(ctx, plan.Orphans, opts.Timeout, false)
@@ -365,8 +366,9 @@ func (r *upRun) createOne(ctx context.Context, a ContainerAction) (engine.Contai
 		hash: r.want.Hash[a.Service], imageID: r.want.ImageID[a.Service],
 		containerOf: r.containerOf,
 	}
-	status, done := Creating, Created
+	status, done, why := Creating, Created, ""
 	if a.Kind == ActRecreate {
+		why = "(" + a.Reason + ")"
 		if !r.opts.RenewAnonVolumes {
 			in.inherit = a.Existing
 		}
@@ -378,13 +380,13 @@ func (r *upRun) createOne(ctx context.Context, a ContainerAction) (engine.Contai
 	if err != nil {
 		return engine.Container{}, err
 	}
-	r.o.emit(KindContainer, a.Name, status, false, "")
+	r.o.emit(KindContainer, a.Name, status, false, why)
 	id, err := r.o.eng.CreateContainer(ctx, spec)
 	if err != nil {
 		r.o.fail(KindContainer, a.Name, err)
 		return engine.Container{}, fmt.Errorf("creating container %s: %w", a.Name, err)
 	}
-	r.o.emit(KindContainer, a.Name, done, true, "")
+	r.o.emit(KindContainer, a.Name, done, true, why)
 	// Known by its final name from here on: it is renamed before it
 	// starts, and engine calls use the id.
 	return engine.Container{ID: id, Name: a.Name, Labels: spec.Labels, State: engine.StateCreated}, nil

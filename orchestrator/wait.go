@@ -166,6 +166,9 @@ type dependency struct {
 // condition, all dependencies at once. It takes no engine slot while it
 // waits: the watcher waits on the event stream between inspects.
 func (o *Orchestrator) waitDependencies(ctx context.Context, w *watcher, service string, deps []dependency) error {
+	if o.dryRun {
+		return nil // nothing runs, so there is nothing to wait for
+	}
 	eg, ctx := errgroup.WithContext(ctx)
 	for _, d := range deps {
 		check, met := conditionCheck(d.condition)

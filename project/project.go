@@ -182,25 +182,36 @@ func Load(ctx context.Context, o Options) (p *types.Project, err error) {
 func load(ctx context.Context, o Options) (*types.Project, error) {
 	po, err := o.projectOptions()
 	if err != nil {
-		return nil, describe(err)
+		return nil, describe(locateOptionsError(err, o))
 	}
 	if len(po.ConfigPaths) == 0 {
 		return nil, ErrNoConfig
 	}
-	p, err := po.LoadProject(ctx)
+	p, err := loadProject(ctx, po)
 	if err != nil {
-		return nil, describe(withFile(err, po.ConfigPaths))
+		return nil, describe(locate(err, po, o))
 	}
 	if o.NoConsistency {
 		return p, nil
 	}
 	if err := p.CheckContainerNameUnicity(); err != nil {
-		return nil, err
+		return nil, locate(err, po, o)
 	}
 	if err := checkScale(p); err != nil {
-		return nil, err
+		return nil, locate(err, po, o)
 	}
 	return p, nil
+}
+
+// loadProject runs the loader, turning a panic on some malformed input
+// into an error: whatever a compose file holds, Load returns.
+func loadProject(ctx context.Context, po *cli.ProjectOptions) (p *types.Project, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("loading the compose files: the loader failed on this input: %v", r)
+		}
+	}()
+	return po.LoadProject(ctx)
 }
 
 // Resolve loads the project when there is a compose file, and otherwise
@@ -235,32 +246,6 @@ func checkScale(p *types.Project) error {
 	return errors.Join(problems...)
 }
 
-// withFile names the compose file behind a YAML syntax error, which the
-// loader reports with a line but, when it parses a file only to find its
-// name:, without the file. The error's type is internal to the YAML
-// package, so instead of recognizing the error, each file is parsed again:
-// the first one that does not parse is the one the loader stopped at, and
-// its own parse error, now with the file's name, replaces the loader's.
-// Files are parsed only once the load has failed.
-func withFile(err error, files []string) error {
-	for _, f := range files {
-		if f == "-" {
-			// Standard input was consumed by the loader.
-			continue
-		}
-		b, rerr := os.ReadFile(f)
-		if rerr != nil {
-			// The loader reads every file before parsing any, so it
-			// failed reading, not parsing.
-			return err
-		}
-		if perr := parseYAML(b); perr != nil {
-			return fmt.Errorf("%s: %w", f, perr)
-		}
-	}
-	return err
-}
-
 // parseYAML reports the first syntax error in b, which may hold several
 // documents, as the loader's decoder reads them.
 func parseYAML(b []byte) error {
@@ -279,6 +264,11 @@ func parseYAML(b []byte) error {
 
 // describe turns loader errors into messages that name the problem plainly.
 func describe(err error) error {
+	var le *LoadError
+	if errors.As(err, &le) {
+		// Placed already: a missing file it names is not a compose file.
+		return err
+	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("compose file %s: no such file", pe.Path)

@@ -241,7 +241,9 @@ func TestLoadErrors(t *testing.T) {
 		files   map[string]string
 		opts    Options
 		wantErr []string
-		is      error
+		// once is said exactly once.
+		once string
+		is   error
 	}{
 		{
 			name:    "invalid explicit project name",
@@ -258,13 +260,14 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:    "YAML syntax error names file and line",
 			files:   map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    command: x: y\n"},
-			wantErr: []string{"compose.yaml", "line 4"},
+			wantErr: []string{"compose.yaml:4:15: invalid YAML: mapping values are not allowed"},
 		},
 		{
 			name:    "YAML syntax error with -p names the file once",
 			files:   map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    command: x: y\n"},
 			opts:    Options{Name: "named"},
-			wantErr: []string{"compose.yaml: yaml: line 4"},
+			wantErr: []string{"compose.yaml:4:15: invalid YAML"},
+			once:    "compose.yaml",
 		},
 		{
 			name: "YAML syntax error in the second -f file names that file",
@@ -273,7 +276,7 @@ func TestLoadErrors(t *testing.T) {
 				"b.yaml": "services:\n  web:\n    image: [nginx\n",
 			},
 			opts:    Options{Files: []string{"a.yaml", "b.yaml"}},
-			wantErr: []string{"b.yaml: yaml:", "line 3"},
+			wantErr: []string{"b.yaml:3:18: invalid YAML"},
 		},
 		{
 			name:    "unknown service in depends_on",
@@ -315,6 +318,9 @@ func TestLoadErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+			if tt.once != "" && strings.Count(err.Error(), tt.once) != 1 {
+				t.Errorf("error %q does not mention %q exactly once", err, tt.once)
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("error %v is not %v", err, tt.is)
@@ -620,7 +626,7 @@ func TestLoadNoConsistency(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    networks: [ghostnet]\n"})
 	_, err := Load(context.Background(), Options{WorkingDir: dir, Env: []string{}})
-	if err == nil || !strings.Contains(err.Error(), `"web"`) || !strings.Contains(err.Error(), "ghostnet") {
+	if err == nil || !strings.Contains(err.Error(), "services.web") || !strings.Contains(err.Error(), "ghostnet") {
 		t.Errorf("Load error = %v, want one naming the service and the network", err)
 	}
 	p, err := Load(context.Background(), Options{WorkingDir: dir, Env: []string{}, NoConsistency: true})

@@ -86,3 +86,21 @@ func captureWarnings(warn func(string), load func()) {
 		warn(m)
 	}
 }
+
+// quietly runs f with the warnings compose-go logs meanwhile dropped. It
+// is for calling back into compose-go once a load has failed, to find
+// where the problem is (interpolating a value again warns again about an
+// unset variable): the user has had those warnings already. It runs within
+// captureWarnings, whose lock keeps other loads out.
+func quietly(f func()) {
+	loaderLog.mu.Lock()
+	saved := loaderLog.sink
+	loaderLog.sink = nil
+	loaderLog.mu.Unlock()
+	defer func() {
+		loaderLog.mu.Lock()
+		loaderLog.sink = saved
+		loaderLog.mu.Unlock()
+	}()
+	f()
+}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/composer-orchestrator/composer/orchestrator"
 	"github.com/composer-orchestrator/composer/project"
@@ -146,14 +149,29 @@ func (a *app) printHashes(p *types.Project, which string) error {
 
 // writeConfig renders the project as YAML or JSON, to --output or
 // standard output.
+//
+// The printed model must load back to the same project. The loader
+// interpolates every string value of a compose file (never a mapping key)
+// and turns $$ into $ as it does, so once it has interpolated, each $ in
+// the model is a literal one and is printed as $$ again, in YAML as in
+// JSON. With --no-interpolate nothing was interpolated or unescaped: ${VAR}
+// and $$ are printed as written, to be interpolated when the output is
+// loaded.
 func (a *app) writeConfig(p *types.Project, o configOptions) error {
 	var b []byte
 	var err error
 	switch o.format {
 	case "json":
 		b, err = p.MarshalJSON()
+		if err == nil && !o.noInterpolate {
+			b = escapeJSONDollars(b)
+		}
 	case "yaml", "":
-		b, err = p.MarshalYAML()
+		if o.noInterpolate {
+			b, err = p.MarshalYAML()
+		} else {
+			b, err = escapedYAML(p)
+		}
 	default:
 		return fmt.Errorf("unsupported format %q: use yaml or json", o.format)
 	}
@@ -168,4 +186,79 @@ func (a *app) writeConfig(p *types.Project, o configOptions) error {
 	}
 	_, err = a.streams.Out.Write(b)
 	return err
+}
+
+// escapedYAML is p.MarshalYAML with every $ of a string value doubled.
+// The project goes through a YAML node tree, encoded as compose-go
+// encodes it (same library, indent 2), so that only the escaped values
+// differ from its output.
+func escapedYAML(p *types.Project) ([]byte, error) {
+	var doc yaml.Node
+	if err := doc.Encode(p); err != nil {
+		return nil, err
+	}
+	escapeNodeDollars(&doc)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// escapeNodeDollars doubles each $ in the scalar values under n. Mapping
+// keys are left as they are: the loader does not interpolate keys, so a
+// key holds the same text loaded and printed.
+func escapeNodeDollars(n *yaml.Node) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			escapeNodeDollars(c)
+		}
+	case yaml.MappingNode:
+		for i := 1; i < len(n.Content); i += 2 {
+			escapeNodeDollars(n.Content[i])
+		}
+	case yaml.ScalarNode:
+		n.Value = strings.ReplaceAll(n.Value, "$", "$$")
+	}
+}
+
+// escapeJSONDollars doubles each $ in the string values of the JSON
+// document b, leaving object keys (a string followed by a colon) as they
+// are, as escapeNodeDollars does for YAML. b is encoding/json's output,
+// where a $ only ever appears as itself inside a string.
+func escapeJSONDollars(b []byte) []byte {
+	out := make([]byte, 0, len(b)+bytes.Count(b, []byte("$")))
+	for i := 0; i < len(b); {
+		if b[i] != '"' {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		end := i + 1 // the closing quote
+		for end < len(b) && b[end] != '"' {
+			if b[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		end = min(end+1, len(b))
+		str := b[i:end]
+		next := end
+		for next < len(b) && (b[next] == ' ' || b[next] == '\t' || b[next] == '\n' || b[next] == '\r') {
+			next++
+		}
+		if next < len(b) && b[next] == ':' {
+			out = append(out, str...)
+		} else {
+			out = append(out, bytes.ReplaceAll(str, []byte("$"), []byte("$$"))...)
+		}
+		i = end
+	}
+	return out
 }

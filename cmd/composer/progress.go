@@ -37,21 +37,26 @@ func (a *app) progressMode() string {
 // view on a terminal, plain lines otherwise.
 func (a *app) progress() display {
 	w := a.streams.Err
+	dry := a.global.dryRun
 	switch a.progressMode() {
 	case "quiet":
 		return &quietDisplay{w: w}
 	case "json":
-		return &jsonDisplay{w: w}
+		return &jsonDisplay{w: w, dryRun: dry}
 	case "plain":
-		return &plainDisplay{w: w}
+		return &plainDisplay{w: w, dryRun: dry}
 	case "tty":
-		return newTTYDisplay(w, a.colors())
+		return newTTYDisplay(w, a.colors(), dry)
 	}
 	if a.global.ansi == "always" || isTerminal(w) {
-		return newTTYDisplay(w, a.colors())
+		return newTTYDisplay(w, a.colors(), dry)
 	}
-	return &plainDisplay{w: w}
+	return &plainDisplay{w: w, dryRun: dry}
 }
+
+// dryRunMark starts each line of a dry run's progress, as in docker
+// compose, so that no line of it reads as done.
+const dryRunMark = "DRY-RUN MODE - "
 
 // warn reports a warning that comes before any progress display (from
 // loading the project, or about a flag): a plain line, or a json event in
@@ -111,9 +116,10 @@ func label(e orchestrator.Event) string {
 // plainDisplay prints one line per state change.
 type plainDisplay struct {
 	// mu keeps lines from different goroutines whole and in order.
-	mu   sync.Mutex
-	w    io.Writer
-	last map[string]orchestrator.Status
+	mu     sync.Mutex
+	w      io.Writer
+	last   map[string]orchestrator.Status
+	dryRun bool
 }
 
 func (d *plainDisplay) Event(e orchestrator.Event) {
@@ -134,6 +140,9 @@ func (d *plainDisplay) Event(e orchestrator.Event) {
 	line := " " + key + "  " + string(e.Status)
 	if e.Detail != "" {
 		line += " " + e.Detail
+	}
+	if d.dryRun {
+		line = " " + dryRunMark + line
 	}
 	fmt.Fprintln(d.w, line)
 }
@@ -161,8 +170,9 @@ func (d *quietDisplay) Close() {}
 // jsonDisplay writes one JSON object per event, for tools.
 type jsonDisplay struct {
 	// mu keeps objects whole.
-	mu sync.Mutex
-	w  io.Writer
+	mu     sync.Mutex
+	w      io.Writer
+	dryRun bool
 }
 
 func (d *jsonDisplay) Event(e orchestrator.Event) {
@@ -175,7 +185,8 @@ func (d *jsonDisplay) Event(e orchestrator.Event) {
 		Detail string    `json:"text,omitempty"`
 		Done   bool      `json:"done"`
 		Time   time.Time `json:"time"`
-	}{string(e.Kind), e.Name, string(e.Status), e.Detail, e.Done, e.Time})
+		DryRun bool      `json:"dry_run,omitempty"`
+	}{string(e.Kind), e.Name, string(e.Status), e.Detail, e.Done, e.Time, d.dryRun})
 	fmt.Fprintln(d.w, string(b))
 }
 
@@ -197,6 +208,7 @@ type ttyDisplay struct {
 	frame    int
 	stop     chan struct{}
 	done     chan struct{}
+	dryRun   bool
 }
 
 type ttyLine struct {
@@ -210,8 +222,8 @@ type ttyLine struct {
 
 var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
-func newTTYDisplay(w io.Writer, color bool) *ttyDisplay {
-	d := &ttyDisplay{w: w, color: color, byKey: map[string]*ttyLine{}, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+func newTTYDisplay(w io.Writer, color, dryRun bool) *ttyDisplay {
+	d := &ttyDisplay{w: w, color: color, dryRun: dryRun, byKey: map[string]*ttyLine{}, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(d.done)
 		t := time.NewTicker(100 * time.Millisecond)
@@ -289,6 +301,9 @@ func (d *ttyDisplay) draw() {
 		}
 	}
 	head := fmt.Sprintf("[+] Running %d/%d", done, len(d.lines))
+	if d.dryRun {
+		head = dryRunMark + head
+	}
 	b.WriteString("\x1b[2K" + d.paint("34", head) + "\n")
 	width := 0
 	for _, l := range d.lines {

@@ -251,8 +251,34 @@ func (a *app) exitCode(ctx context.Context, err error) int {
 		// interrupted, as docker compose reports it.
 		return a.interruptCode()
 	}
-	fmt.Fprintln(a.streams.Err, err)
+	io.WriteString(a.streams.Err, describeError(err, isTerminal(a.streams.Err)))
 	return 1
+}
+
+// describeError renders an error for the user. On a terminal, a problem
+// in a compose file also shows the line it is on, with a caret under the
+// spot; in a log the file:line:col prefix says it without the noise.
+func describeError(err error, tty bool) string {
+	if !tty {
+		return err.Error() + "\n"
+	}
+	var problems []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		problems = joined.Unwrap()
+	} else {
+		problems = []error{err}
+	}
+	var b strings.Builder
+	for _, p := range problems {
+		b.WriteString(p.Error() + "\n")
+		var le *project.LoadError
+		if errors.As(p, &le) && le == p {
+			if s := le.Snippet(); s != "" {
+				b.WriteString(strings.TrimRight(s, "\n") + "\n")
+			}
+		}
+	}
+	return b.String()
 }
 
 // interruptCode is 128 + the number of the signal that interrupted.
@@ -340,8 +366,8 @@ func (a *app) rootCommand(name string) *cobra.Command {
 					return err
 				}
 			}
-			if a.global.dryRun {
-				return usageError(cmd, "--dry-run is not supported yet: nothing was done")
+			if a.global.dryRun && dryRunRefused[cmd.Name()] {
+				return usageError(cmd, fmt.Sprintf("--dry-run is not supported by %s: it runs a process in a container, which is a change in itself", cmd.Name()))
 			}
 			return nil
 		},
@@ -359,11 +385,13 @@ func (a *app) rootCommand(name string) *cobra.Command {
 	f.IntVar(&g.parallel, "parallel", -1, "Control max parallelism, -1 for unlimited")
 	f.StringVar(&g.progress, "progress", "", "Set type of progress output (auto, tty, plain, json, quiet) (default auto)")
 	f.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI control characters ("never"|"always"|"auto")`)
-	f.BoolVar(&g.dryRun, "dry-run", false, "Execute command in dry run mode (not supported yet: refused)")
+	f.BoolVar(&g.dryRun, "dry-run", false, "Execute command in dry run mode: show what would change, change nothing")
 	f.IntVar(&g.lockTimeout, "lock-timeout", -1, "Seconds to wait for another command changing the project (default 600, or COMPOSER_LOCK_TIMEOUT)")
 
 	root.AddCommand(
 		a.upCommand(),
+		a.createCommand(),
+		a.scaleCommand(),
 		a.downCommand(),
 		a.logsCommand(),
 		a.psCommand(),
@@ -448,8 +476,17 @@ func (a *app) orchestrator(ctx context.Context, sink orchestrator.Sink) (*orches
 	if err := a.connectOnce(ctx); err != nil {
 		return nil, err
 	}
+	if a.global.dryRun {
+		// Nothing is sent that could need recovering: no journal.
+		return a.conn.orchestrator(sink, orchestrator.WithParallel(a.parallel()), orchestrator.WithAbandon(a.hard), orchestrator.WithDryRun()), nil
+	}
 	return a.conn.orchestrator(sink, orchestrator.WithParallel(a.parallel()), orchestrator.WithAbandon(a.hard), orchestrator.WithJournal(a.record)), nil
 }
+
+// dryRunRefused are the commands --dry-run cannot honour. Every other
+// command either changes the project, and then only pretends to (the
+// orchestrator's dry run), or only reads it, and runs as usual.
+var dryRunRefused = map[string]bool{"exec": true}
 
 // parallel is the concurrency bound: --parallel, then
 // COMPOSE_PARALLEL_LIMIT; 0 means unbounded.

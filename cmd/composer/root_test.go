@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/project"
 )
 
 const webYAML = `services:
@@ -355,10 +356,10 @@ func TestMissingComposeFile(t *testing.T) {
 	}
 }
 
-// TestDryRunIsRefused checks that --dry-run, which would need every
-// operation to be simulated, is refused rather than ignored: nothing
-// changes on the engine.
-func TestDryRunIsRefused(t *testing.T) {
+// TestDryRunChangesNothing checks that --dry-run shows what each changing
+// command would do, marked as a dry run, and sends the engine nothing but
+// reads: the container, its volume and the engine's call counts say so.
+func TestDryRunChangesNothing(t *testing.T) {
 	t.Parallel()
 	const yaml = `services:
   web:
@@ -367,26 +368,32 @@ func TestDryRunIsRefused(t *testing.T) {
 volumes:
   data: {}
 `
-	for _, args := range [][]string{
-		{"--dry-run", "down", "-v"},
-		{"--dry-run", "stop"},
-		{"--dry-run", "kill"},
-		{"--dry-run", "rm", "-f", "-s"},
-		{"--dry-run", "up", "-d", "--force-recreate"},
-		{"--dry-run", "restart"},
+	reads := []string{"ListContainers", "InspectContainer", "ListNetworks", "InspectNetwork", "ListVolumes", "InspectVolume", "InspectImage", "Events"}
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--dry-run", "down", "-v"}, "Volume proj_data  Removed"},
+		{[]string{"--dry-run", "stop"}, "Container proj-web-1  Stopped"},
+		{[]string{"--dry-run", "kill"}, "Container proj-web-1  Killed"},
+		{[]string{"--dry-run", "rm", "-f", "-s"}, "Container proj-web-1  Removed"},
+		{[]string{"--dry-run", "up", "-d", "--force-recreate"}, "Container proj-web-1  Recreate (--force-recreate)"},
+		{[]string{"--dry-run", "restart"}, "Container proj-web-1  Restarted"},
+		{[]string{"--dry-run", "pause"}, "Container proj-web-1  Paused"},
+		{[]string{"--dry-run", "run", "--rm", "web", "true"}, "Container proj-web-run-"},
 	} {
-		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
+		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
 			t.Parallel()
 			c := newCLI(t, yaml)
 			c.must("up", "-d")
 			before, _ := c.inspect("proj-web-1")
 			c.eng.ResetCalls()
-			r := c.run(args...)
-			if r.code == 0 {
-				t.Errorf("exit code 0, want an error:\n%s", r)
+			r := c.run(append([]string{"--progress", "plain"}, tc.args...)...)
+			if r.code != 0 {
+				t.Errorf("exit code %d, want 0:\n%s", r.code, r)
 			}
-			if !strings.Contains(r.stderr, "not supported") {
-				t.Errorf("stderr does not say dry run is not supported:\n%s", r)
+			if !strings.Contains(r.stderr, " DRY-RUN MODE - ") || !strings.Contains(r.stderr, tc.says) {
+				t.Errorf("stderr does not say %q in a dry run:\n%s", tc.says, r)
 			}
 			d, ok := c.inspect("proj-web-1")
 			if !ok || d.State != engine.StateRunning || d.ID != before.ID || !d.StartedAt.Equal(before.StartedAt) {
@@ -395,13 +402,26 @@ volumes:
 			if got := c.volumeNames("proj"); !slices.Equal(got, []string{"proj_data"}) {
 				t.Errorf("volumes = %v, want [proj_data]", got)
 			}
-			for _, op := range []string{"StopContainer", "KillContainer", "RemoveContainer", "RemoveVolume", "RemoveNetwork", "CreateContainer", "StartContainer"} {
-				if n := c.eng.Calls(op); n != 0 {
+			for op, n := range c.eng.CallCounts() {
+				if n > 0 && !slices.Contains(reads, op) {
 					t.Errorf("%s called %d times, want none", op, n)
 				}
 			}
 		})
 	}
+	t.Run("exec is refused", func(t *testing.T) {
+		t.Parallel()
+		c := newCLI(t, yaml)
+		c.must("up", "-d")
+		c.eng.ResetCalls()
+		r := c.run("--dry-run", "exec", "web", "true")
+		if r.code != 1 || !strings.Contains(r.stderr, "--dry-run is not supported by exec") {
+			t.Errorf("want exec refused with exit 1:\n%s", r)
+		}
+		if n := c.eng.Calls("Exec"); n != 0 {
+			t.Errorf("Exec called %d times", n)
+		}
+	})
 }
 
 // countingEngine delays container creates and starts and records how
@@ -520,5 +540,29 @@ func TestEngineErrorsWrappedOnce(t *testing.T) {
 				t.Errorf("stderr should say %q, with no repeated words:\n%s", want, r)
 			}
 		})
+	}
+}
+
+// TestDescribeErrorShowsTheLine checks that a compose file problem shows
+// its source line and a caret on a terminal, and only its one-line form
+// otherwise; other errors are printed as they are.
+func TestDescribeErrorShowsTheLine(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "services:\n  web:\n    image: x\n    restrat: always\n")
+	_, err := project.Load(context.Background(), project.Options{WorkingDir: c.dir, Env: []string{}})
+	if err == nil {
+		t.Fatal("a misspelt key loaded")
+	}
+	file := filepath.Join(c.dir, "compose.yaml")
+	tty := describeError(err, true)
+	want := file + ":4:5: services.web.restrat: unknown key; did you mean `restart`?\n    restrat: always\n    ^\n"
+	if tty != want {
+		t.Errorf("on a terminal:\n%q\nwant\n%q", tty, want)
+	}
+	if plain := describeError(err, false); plain != file+":4:5: services.web.restrat: unknown key; did you mean `restart`?\n" {
+		t.Errorf("in a log: %q", plain)
+	}
+	if got := describeError(errors.New("boom"), true); got != "boom\n" {
+		t.Errorf("another error on a terminal: %q", got)
 	}
 }

@@ -48,6 +48,9 @@ func (a *app) beginChange(ctx context.Context, orc *orchestrator.Orchestrator, o
 		return nil, err
 	}
 	key := state.Key{Dir: dir, Engine: a.conn.host, Project: name}
+	if a.global.dryRun {
+		return nil, a.prepareDryRun(ctx, orc, key, name, p)
+	}
 	timeout, err := a.lockTimeout()
 	if err != nil {
 		return nil, err
@@ -90,17 +93,41 @@ func (a *app) prepareChange(ctx context.Context, orc *orchestrator.Orchestrator,
 			return fmt.Errorf("recovering project %s: %w", name, err)
 		}
 	}
-	if p != nil {
-		given := func() bool { return project.NameGiven(a.projectOptions(), p) }
-		if err := orc.CheckOwner(ctx, p, given); err != nil {
-			return err
-		}
+	if err := a.checkOwner(ctx, orc, p); err != nil {
+		return err
 	}
 	if err := state.Begin(w.key, state.Entry{Op: op, Command: a.commandLine(), PID: os.Getpid(), Started: time.Now()}); err != nil {
 		return err
 	}
 	a.writing.Store(w)
 	return nil
+}
+
+// prepareDryRun is beginChange for a dry run, which changes nothing and
+// so needs no lock and writes no journal. It still refuses what the real
+// command would refuse (a name collision), and says when a real run would
+// first recover from an unfinished one, which it does not pretend.
+func (a *app) prepareDryRun(ctx context.Context, orc *orchestrator.Orchestrator, key state.Key, name string, p *types.Project) error {
+	last, err := state.Pending(key)
+	if err != nil {
+		return err
+	}
+	if last != nil {
+		a.warn(fmt.Sprintf("the last command on project %q (%s, pid %d) did not finish: a real run would first wait for the engine to finish its requests and clear what it left half-made; this dry run shows the project as it is now",
+			name, last.Command, last.PID))
+	}
+	return a.checkOwner(ctx, orc, p)
+}
+
+// checkOwner refuses to touch containers made from another directory
+// under a name derived from the directory's (see CheckOwner). p is nil
+// for a command working from labels alone, which has nothing to compare.
+func (a *app) checkOwner(ctx context.Context, orc *orchestrator.Orchestrator, p *types.Project) error {
+	if p == nil {
+		return nil
+	}
+	given := func() bool { return project.NameGiven(a.projectOptions(), p) }
+	return orc.CheckOwner(ctx, p, given)
 }
 
 // record writes a request to the journal of the project being changed:

@@ -1,10 +1,13 @@
 package docker
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -613,7 +616,324 @@ func fromInspect(r container.InspectResponse) engine.ContainerDetails {
 		}
 		slices.Sort(d.Networks)
 	}
+	d.Config = fromInspectConfig(r)
 	return d
+}
+
+// fromInspectConfig reads a container's configuration back in the form it
+// was created from: the inverse of toCreateOptions. What the engine filled
+// in is reported as the engine has it: the image's defaults merged into
+// Env, Cmd, Entrypoint, Labels, WorkingDir, User, ExposedPorts, StopSignal
+// and Healthcheck, and the engine's defaults (a hostname that is the short
+// id, NetworkMode "default", the log driver and its options, ShmSize,
+// IpcMode, Runtime, "CAP_"-prefixed capabilities, MemorySwap...). A few
+// answers are normalised so that equal requests read back equal whatever
+// the API version:
+//
+//   - Ports are what was asked (HostConfig.PortBindings), not the ports
+//     bound while running; ExposedPorts are all the exposed ports, the
+//     image's and the published ones included.
+//   - Mounts come from the inspect Mounts list, the container's mounts as
+//     it has them (anonymous volumes by their generated names, the image's
+//     VOLUMEs and volumes-from included), whether the create sent them as
+//     Binds strings or as Mounts, sorted by target. The options only the
+//     request holds (tmpfs size and mode, volume nocopy, subpath and
+//     labels, a bind's create-host-path) are added from HostConfig.Mounts
+//     and HostConfig.Binds: a bind given as a Binds string creates its host
+//     path. HostConfig.Tmpfs stays in Tmpfs.
+//   - Networks are the endpoints the container has, the one NetworkMode
+//     names first, then by name; MacAddress is left out (after a start it
+//     is the generated address, not what was asked). Engines before API
+//     1.45 add the container's short id, and after it its hostname, to
+//     the aliases of a user-defined network; those two are dropped, so
+//     Aliases is what the create asked for.
+//   - Links read back as "name:alias" (the engine stores "/name:/self/alias").
+//   - Restart.Name is "no" when none was set; unset pointer limits the
+//     engine reports as a value meaning "unset" (PidsLimit 0,
+//     MemorySwappiness -1, OomKillDisable false) are nil.
+//   - Platform is known only from engines reporting the image's manifest
+//     descriptor (API 1.48 and later); it is empty otherwise. MacAddress
+//     is never reported.
+func fromInspectConfig(r container.InspectResponse) engine.ContainerSpec {
+	spec := engine.ContainerSpec{Name: strings.TrimPrefix(r.Name, "/")}
+	if cfg := r.Config; cfg != nil {
+		spec.Image = cfg.Image
+		spec.Labels = cloneMap(cfg.Labels)
+		spec.Env = cloneSlice(cfg.Env)
+		spec.Cmd = cloneSlice(cfg.Cmd)
+		spec.Entrypoint = cloneSlice(cfg.Entrypoint)
+		spec.WorkingDir = cfg.WorkingDir
+		spec.User = cfg.User
+		spec.Hostname = cfg.Hostname
+		spec.Domainname = cfg.Domainname
+		spec.TTY, spec.OpenStdin, spec.StdinOnce = cfg.Tty, cfg.OpenStdin, cfg.StdinOnce
+		spec.AttachStdin, spec.AttachStdout, spec.AttachStderr = cfg.AttachStdin, cfg.AttachStdout, cfg.AttachStderr
+		spec.StopSignal = cfg.StopSignal
+		if cfg.StopTimeout != nil {
+			spec.StopTimeout = new(*cfg.StopTimeout)
+		}
+		spec.Healthcheck = fromHealthConfig(cfg.Healthcheck)
+		var exposed []string
+		for p := range cfg.ExposedPorts {
+			exposed = append(exposed, p.String())
+		}
+		spec.ExposedPorts = sortedPorts(exposed)
+	}
+	if host := r.HostConfig; host != nil {
+		fromHostConfig(host, &spec)
+	}
+	spec.Mounts = fromMounts(r.Mounts, r.HostConfig)
+	if ns := r.NetworkSettings; ns != nil {
+		var shortID string
+		if len(r.ID) >= 12 {
+			shortID = r.ID[:12]
+		}
+		spec.Networks = fromEndpoints(ns.Networks, spec.NetworkMode, shortID, spec.Hostname)
+	}
+	if d := r.ImageManifestDescriptor; d != nil && d.Platform != nil && d.Platform.OS != "" {
+		spec.Platform = strings.Join(slices.DeleteFunc([]string{d.Platform.OS, d.Platform.Architecture, d.Platform.Variant}, func(s string) bool { return s == "" }), "/")
+	}
+	return spec
+}
+
+// fromHostConfig is the inverse of toHostConfig and of addPorts' bindings.
+func fromHostConfig(host *container.HostConfig, spec *engine.ContainerSpec) {
+	spec.NetworkMode = string(host.NetworkMode)
+	spec.Restart = engine.RestartPolicy{Name: string(host.RestartPolicy.Name), MaxRetries: host.RestartPolicy.MaximumRetryCount}
+	if spec.Restart.Name == "" {
+		spec.Restart.Name = string(container.RestartPolicyDisabled)
+	}
+	spec.VolumesFrom = cloneSlice(host.VolumesFrom)
+	spec.CapAdd = cloneSlice(host.CapAdd)
+	spec.CapDrop = cloneSlice(host.CapDrop)
+	spec.DNSOptions = cloneSlice(host.DNSOptions)
+	spec.DNSSearch = cloneSlice(host.DNSSearch)
+	spec.ExtraHosts = cloneSlice(host.ExtraHosts)
+	spec.GroupAdd = cloneSlice(host.GroupAdd)
+	spec.IpcMode = string(host.IpcMode)
+	spec.PidMode = string(host.PidMode)
+	spec.UsernsMode = string(host.UsernsMode)
+	spec.OomScoreAdj = host.OomScoreAdj
+	spec.Privileged = host.Privileged
+	spec.ReadOnly = host.ReadonlyRootfs
+	spec.SecurityOpt = cloneSlice(host.SecurityOpt)
+	spec.Tmpfs = cloneMap(host.Tmpfs)
+	spec.ShmSize = host.ShmSize
+	spec.Sysctls = cloneMap(host.Sysctls)
+	spec.Runtime = host.Runtime
+	if host.Init != nil {
+		spec.Init = new(*host.Init)
+	}
+	spec.LogDriver = host.LogConfig.Type
+	spec.LogOpts = cloneMap(host.LogConfig.Config)
+	for _, a := range host.DNS {
+		spec.DNS = append(spec.DNS, addrString(a))
+	}
+	for _, l := range host.Links {
+		spec.Links = append(spec.Links, fromLink(l))
+	}
+	res := host.Resources
+	spec.CgroupParent = res.CgroupParent
+	spec.Resources = engine.Resources{
+		Memory:            res.Memory,
+		MemoryReservation: res.MemoryReservation,
+		MemorySwap:        res.MemorySwap,
+		NanoCPUs:          res.NanoCPUs,
+		CPUShares:         res.CPUShares,
+		CPUQuota:          res.CPUQuota,
+		CPUPeriod:         res.CPUPeriod,
+		CPUSet:            res.CpusetCpus,
+	}
+	if p := res.MemorySwappiness; p != nil && *p != -1 {
+		spec.Resources.MemSwappiness = new(*p)
+	}
+	if p := res.PidsLimit; p != nil && *p != 0 {
+		spec.Resources.PidsLimit = new(*p)
+	}
+	if p := res.OomKillDisable; p != nil && *p {
+		spec.Resources.OomKillDisable = new(true)
+	}
+	for _, u := range res.Ulimits {
+		if u != nil {
+			spec.Ulimits = append(spec.Ulimits, engine.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+		}
+	}
+	for _, d := range res.Devices {
+		spec.Devices = append(spec.Devices, engine.Device{PathOnHost: d.PathOnHost, PathInContainer: d.PathInContainer, CgroupPermissions: d.CgroupPermissions})
+	}
+	ports := slices.Collect(maps.Keys(host.PortBindings))
+	slices.SortFunc(ports, comparePorts)
+	for _, p := range ports {
+		for _, b := range host.PortBindings[p] {
+			spec.Ports = append(spec.Ports, engine.PortBinding{ContainerPort: p.Num(), Protocol: string(p.Proto()), HostIP: addrString(b.HostIP), HostPort: b.HostPort})
+		}
+	}
+}
+
+// fromLink turns a link as the engine stores it, "/name:/self/alias",
+// back into the "name:alias" form a create takes.
+func fromLink(l string) string {
+	name, alias, ok := strings.Cut(l, ":")
+	if !ok || !strings.HasPrefix(name, "/") || !strings.HasPrefix(alias, "/") {
+		return l
+	}
+	return strings.TrimPrefix(name, "/") + ":" + path.Base(alias)
+}
+
+func fromHealthConfig(hc *container.HealthConfig) *engine.Healthcheck {
+	if hc == nil {
+		return nil
+	}
+	return &engine.Healthcheck{
+		Test:          cloneSlice(hc.Test),
+		Interval:      hc.Interval,
+		Timeout:       hc.Timeout,
+		StartPeriod:   hc.StartPeriod,
+		StartInterval: hc.StartInterval,
+		Retries:       hc.Retries,
+	}
+}
+
+// fromMounts reports the container's mounts as it has them, with the
+// options only the create request holds. See fromInspectConfig.
+func fromMounts(points []container.MountPoint, host *container.HostConfig) []engine.Mount {
+	asked := map[string]mount.Mount{} // by target
+	bindTargets := map[string]bool{}
+	var tmpfs map[string]string
+	if host != nil {
+		for _, m := range host.Mounts {
+			asked[m.Target] = m
+		}
+		for _, b := range host.Binds {
+			// "source:target[:options]"; the target is a Linux path.
+			if parts := strings.Split(b, ":"); len(parts) >= 2 {
+				bindTargets[parts[1]] = true
+			}
+		}
+		tmpfs = host.Tmpfs
+	}
+	var out []engine.Mount
+	for _, p := range points {
+		m := engine.Mount{Type: engine.MountType(p.Type), Source: p.Source, Target: p.Destination, ReadOnly: !p.RW}
+		a, isAsked := asked[p.Destination]
+		isAsked = isAsked && a.Type == p.Type
+		switch p.Type {
+		case mount.TypeVolume:
+			m.Source = p.Name
+			if isAsked && a.VolumeOptions != nil {
+				m.NoCopy = a.VolumeOptions.NoCopy
+				m.Subpath = a.VolumeOptions.Subpath
+				m.VolumeLabels = cloneMap(a.VolumeOptions.Labels)
+			}
+		case mount.TypeBind:
+			m.Propagation = string(p.Propagation)
+			m.CreateHostPath = bindTargets[p.Destination] || (isAsked && a.BindOptions != nil && a.BindOptions.CreateMountpoint)
+		case mount.TypeTmpfs:
+			if _, ok := tmpfs[p.Destination]; ok {
+				continue // reported in Tmpfs, as it was asked
+			}
+			m.Source = ""
+			if isAsked && a.TmpfsOptions != nil {
+				m.TmpfsSize = a.TmpfsOptions.SizeBytes
+				m.TmpfsMode = uint32(a.TmpfsOptions.Mode)
+			}
+		}
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b engine.Mount) int { return strings.Compare(a.Target, b.Target) })
+	return out
+}
+
+// fromEndpoints reports the networks a container is attached to, the one
+// its network mode names first and the others by name, with the aliases
+// that were asked for: the short id and hostname the engine adds on old
+// API versions are dropped (see userAliases).
+func fromEndpoints(eps map[string]*network.EndpointSettings, mode, shortID, hostname string) []engine.EndpointSpec {
+	names := slices.Sorted(maps.Keys(eps))
+	if i := slices.Index(names, mode); i > 0 {
+		names = slices.Insert(slices.Delete(names, i, i+1), 0, mode)
+	}
+	var out []engine.EndpointSpec
+	for _, name := range names {
+		ep := engine.EndpointSpec{Network: name}
+		if es := eps[name]; es != nil {
+			ep.Aliases = userAliases(es.Aliases, shortID, hostname)
+			ep.Links = cloneSlice(es.Links)
+			ep.Priority = es.GwPriority
+			if ipam := es.IPAMConfig; ipam != nil {
+				ep.IPv4Address = addrString(ipam.IPv4Address)
+				ep.IPv6Address = addrString(ipam.IPv6Address)
+			}
+		}
+		out = append(out, ep)
+	}
+	return out
+}
+
+// userAliases drops from an endpoint's aliases those the engine added
+// itself. Before API 1.45 the engine appends the container's short id to
+// the aliases on a user-defined network (at connect, or at the first
+// start for the network it was created on) and, when the hostname differs
+// from the container's name, the hostname after it, unless already there.
+// Whatever follows the short id was therefore added by the engine, while
+// a hostname the create asked for as an alias comes before it and stays.
+func userAliases(aliases []string, shortID, hostname string) []string {
+	i := slices.Index(aliases, shortID)
+	if shortID == "" || i < 0 {
+		return cloneSlice(aliases)
+	}
+	out := slices.Clone(aliases[:i])
+	for _, a := range aliases[i+1:] {
+		if a != hostname && a != shortID {
+			out = append(out, a)
+		}
+	}
+	return cloneSlice(out)
+}
+
+// sortedPorts sorts "80/tcp" forms by number, then protocol; what does
+// not parse goes last.
+func sortedPorts(ports []string) []string {
+	var parsed []network.Port
+	var other []string
+	for _, s := range ports {
+		if np, err := network.ParsePort(s); err == nil {
+			parsed = append(parsed, np)
+		} else {
+			other = append(other, s)
+		}
+	}
+	slices.SortFunc(parsed, comparePorts)
+	slices.Sort(other)
+	var out []string
+	for _, p := range parsed {
+		out = append(out, p.String())
+	}
+	return append(out, other...)
+}
+
+func comparePorts(a, b network.Port) int {
+	if c := cmp.Compare(a.Num(), b.Num()); c != 0 {
+		return c
+	}
+	return strings.Compare(string(a.Proto()), string(b.Proto()))
+}
+
+// cloneSlice copies s; empty is nil, so that equal configurations compare
+// equal however the engine encoded "none".
+func cloneSlice[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
+}
+
+// cloneMap copies m; empty is nil, as for cloneSlice.
+func cloneMap[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
 }
 
 func fromNetwork(n network.Network) engine.Network {
@@ -626,8 +946,23 @@ func fromVolume(v volume.Volume) engine.Volume {
 
 func fromImageInspect(r image.InspectResponse) engine.Image {
 	img := engine.Image{ID: r.ID, RepoTags: r.RepoTags, Size: r.Size, Created: parseTime(r.Created)}
-	if r.Config != nil {
-		img.Labels = r.Config.Labels
+	if c := r.Config; c != nil {
+		img.Labels = c.Labels
+		img.Config = engine.ImageConfig{
+			Env:          cloneSlice(c.Env),
+			Cmd:          cloneSlice(c.Cmd),
+			Entrypoint:   cloneSlice(c.Entrypoint),
+			WorkingDir:   c.WorkingDir,
+			User:         c.User,
+			StopSignal:   c.StopSignal,
+			Labels:       cloneMap(c.Labels),
+			ExposedPorts: sortedPorts(slices.Collect(maps.Keys(c.ExposedPorts))),
+			Healthcheck:  fromHealthConfig(c.Healthcheck),
+		}
+		for v := range c.Volumes {
+			img.Config.Volumes = append(img.Config.Volumes, v)
+		}
+		slices.Sort(img.Config.Volumes)
 	}
 	return img
 }

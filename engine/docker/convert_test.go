@@ -2,6 +2,7 @@ package docker
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -9,9 +10,11 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/composer-orchestrator/composer/engine"
 )
@@ -581,5 +584,513 @@ func TestContainerName(t *testing.T) {
 	}
 	if got := containerName(nil); got != "" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// inspect20_10 is how Docker 20.10 (API 1.41) answers the inspect of a
+// container composer created with a rich spec on two user networks and
+// started: the image's labels and PATH merged in, capabilities prefixed,
+// the engine's defaults (log options, ShmSize, IpcMode, Runtime,
+// MemorySwap) filled in, the bind that had to create its host path sent as
+// a Binds string, the tmpfs of HostConfig.Tmpfs absent from Mounts, and
+// the short id and the hostname appended to each endpoint's aliases.
+const inspect20_10 = `{
+  "Id": "b4a1089384bed6ed9d13f4f69382697394893eaa281fd7c1cbd48b30be8d6c7f",
+  "Name": "/p-web-1",
+  "HostConfig": {
+    "Binds": ["/srv/created:/created"],
+    "LogConfig": {"Type": "json-file", "Config": {"max-file": "3", "max-size": "1m"}},
+    "NetworkMode": "p_front",
+    "PortBindings": {
+      "81/tcp": [{"HostIp": "", "HostPort": ""}],
+      "53/udp": [{"HostIp": "", "HostPort": ""}],
+      "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18080"}, {"HostIp": "::1", "HostPort": "18081"}]
+    },
+    "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3},
+    "VolumesFrom": null,
+    "CapAdd": ["CAP_NET_ADMIN"],
+    "CapDrop": ["CAP_MKNOD"],
+    "Dns": ["8.8.8.8"],
+    "DnsOptions": ["ndots:2"],
+    "DnsSearch": ["example.com"],
+    "ExtraHosts": ["somehost:10.0.0.1"],
+    "GroupAdd": null,
+    "IpcMode": "private",
+    "Links": null,
+    "OomScoreAdj": 0,
+    "PidMode": "",
+    "Privileged": false,
+    "ReadonlyRootfs": true,
+    "SecurityOpt": null,
+    "Tmpfs": {"/run": "size=64k"},
+    "UsernsMode": "",
+    "ShmSize": 67108864,
+    "Sysctls": {"net.ipv4.ip_forward": "1"},
+    "Runtime": "runc",
+    "CpuShares": 0,
+    "Memory": 67108864,
+    "NanoCpus": 500000000,
+    "CgroupParent": "",
+    "Devices": null,
+    "MemorySwap": 134217728,
+    "MemorySwappiness": null,
+    "OomKillDisable": false,
+    "PidsLimit": null,
+    "Ulimits": [{"Name": "nofile", "Hard": 2048, "Soft": 1024}],
+    "Mounts": [
+      {"Type": "volume", "Source": "p_data", "Target": "/data", "ReadOnly": true},
+      {"Type": "volume", "Target": "/anon"},
+      {"Type": "bind", "Source": "/srv/in", "Target": "/in", "ReadOnly": true},
+      {"Type": "tmpfs", "Target": "/tmpm", "TmpfsOptions": {"SizeBytes": 1048576, "Mode": 1023}}
+    ],
+    "Init": true
+  },
+  "Mounts": [
+    {"Type": "volume", "Name": "af240286c57bc36252234f725b734b80447823ada73e5eaeec09cdab039f12f9", "Source": "/var/lib/docker/volumes/af240286c57bc36252234f725b734b80447823ada73e5eaeec09cdab039f12f9/_data", "Destination": "/anon", "Driver": "local", "Mode": "z", "RW": true, "Propagation": ""},
+    {"Type": "bind", "Source": "/srv/in", "Destination": "/in", "Mode": "", "RW": false, "Propagation": "rprivate"},
+    {"Type": "tmpfs", "Source": "", "Destination": "/tmpm", "Mode": "", "RW": true, "Propagation": ""},
+    {"Type": "bind", "Source": "/srv/created", "Destination": "/created", "Mode": "", "RW": true, "Propagation": "rprivate"},
+    {"Type": "volume", "Name": "p_data", "Source": "/var/lib/docker/volumes/p_data/_data", "Destination": "/data", "Driver": "local", "Mode": "z", "RW": false, "Propagation": ""},
+    {"Type": "volume", "Name": "3717c4b45540", "Source": "/var/lib/docker/volumes/3717c4b45540/_data", "Destination": "/vol", "Driver": "local", "Mode": "", "RW": true, "Propagation": ""}
+  ],
+  "Config": {
+    "Hostname": "hh",
+    "Domainname": "ex.com",
+    "User": "1000:1000",
+    "AttachStdin": false,
+    "AttachStdout": true,
+    "AttachStderr": true,
+    "ExposedPorts": {"9000/tcp": {}, "53/udp": {}, "80/tcp": {}, "81/tcp": {}, "7000/tcp": {}},
+    "Tty": false,
+    "OpenStdin": false,
+    "StdinOnce": false,
+    "Env": ["A=1", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+    "Cmd": ["sleep", "1h"],
+    "Healthcheck": {"Test": ["CMD", "/app", "exit", "0"], "Interval": 2000000000, "Timeout": 1000000000, "StartPeriod": 3000000000, "Retries": 3},
+    "Image": "web:latest",
+    "Volumes": {"/vol": {}},
+    "WorkingDir": "/w",
+    "Entrypoint": ["/app"],
+    "OnBuild": null,
+    "Labels": {"a": "b", "from.image": "yes"},
+    "StopSignal": "SIGINT",
+    "StopTimeout": 7
+  },
+  "NetworkSettings": {
+    "Ports": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18080"}], "81/tcp": [{"HostIp": "0.0.0.0", "HostPort": "32768"}]},
+    "Networks": {
+      "p_back": {"IPAMConfig": null, "Links": ["p-db-1:db"], "Aliases": ["web", "b4a1089384be", "hh"], "IPAddress": "172.19.0.2", "MacAddress": "02:42:ac:13:00:02"},
+      "p_front": {"IPAMConfig": {"IPv4Address": "172.18.0.9"}, "Links": null, "Aliases": ["web", "hh", "www", "b4a1089384be"], "IPAddress": "172.18.0.9", "MacAddress": "02:42:ac:12:00:02"}
+    }
+  }
+}`
+
+func TestFromInspectConfig(t *testing.T) {
+	t.Parallel()
+	var r container.InspectResponse
+	if err := json.Unmarshal([]byte(inspect20_10), &r); err != nil {
+		t.Fatal(err)
+	}
+	got := fromInspect(r).Config
+	want := engine.ContainerSpec{
+		Name:         "p-web-1",
+		Image:        "web:latest",
+		Labels:       map[string]string{"a": "b", "from.image": "yes"},
+		Env:          []string{"A=1", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		Cmd:          []string{"sleep", "1h"},
+		Entrypoint:   []string{"/app"},
+		WorkingDir:   "/w",
+		User:         "1000:1000",
+		Hostname:     "hh",
+		Domainname:   "ex.com",
+		AttachStdout: true, AttachStderr: true,
+		StopSignal:  "SIGINT",
+		StopTimeout: ptr(7),
+		Healthcheck: &engine.Healthcheck{Test: []string{"CMD", "/app", "exit", "0"}, Interval: 2 * time.Second, Timeout: time.Second, StartPeriod: 3 * time.Second, Retries: 3},
+		// Sorted by number; the published ports and the image's are exposed too.
+		ExposedPorts: []string{"53/udp", "80/tcp", "81/tcp", "7000/tcp", "9000/tcp"},
+		// What was asked, not what is bound: "" is any port on every address.
+		Ports: []engine.PortBinding{
+			{ContainerPort: 53, Protocol: "udp"},
+			{ContainerPort: 80, Protocol: "tcp", HostIP: "127.0.0.1", HostPort: "18080"},
+			{ContainerPort: 80, Protocol: "tcp", HostIP: "::1", HostPort: "18081"},
+			{ContainerPort: 81, Protocol: "tcp"},
+		},
+		Mounts: []engine.Mount{
+			{Type: engine.MountVolume, Source: "af240286c57bc36252234f725b734b80447823ada73e5eaeec09cdab039f12f9", Target: "/anon"},
+			{Type: engine.MountBind, Source: "/srv/created", Target: "/created", Propagation: "rprivate", CreateHostPath: true},
+			{Type: engine.MountVolume, Source: "p_data", Target: "/data", ReadOnly: true},
+			{Type: engine.MountBind, Source: "/srv/in", Target: "/in", ReadOnly: true, Propagation: "rprivate"},
+			{Type: engine.MountTmpfs, Target: "/tmpm", TmpfsSize: 1 << 20, TmpfsMode: 0o1777},
+			{Type: engine.MountVolume, Source: "3717c4b45540", Target: "/vol"}, // the image's VOLUME
+		},
+		Restart:     engine.RestartPolicy{Name: "on-failure", MaxRetries: 3},
+		Init:        ptr(true),
+		ReadOnly:    true,
+		CapAdd:      []string{"CAP_NET_ADMIN"},
+		CapDrop:     []string{"CAP_MKNOD"},
+		DNS:         []string{"8.8.8.8"},
+		DNSSearch:   []string{"example.com"},
+		DNSOptions:  []string{"ndots:2"},
+		ExtraHosts:  []string{"somehost:10.0.0.1"},
+		Ulimits:     []engine.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}},
+		Sysctls:     map[string]string{"net.ipv4.ip_forward": "1"},
+		LogDriver:   "json-file",
+		LogOpts:     map[string]string{"max-file": "3", "max-size": "1m"},
+		ShmSize:     64 << 20,
+		Resources:   engine.Resources{Memory: 64 << 20, MemorySwap: 128 << 20, NanoCPUs: 500_000_000},
+		NetworkMode: "p_front",
+		IpcMode:     "private",
+		Runtime:     "runc",
+		Networks: []engine.EndpointSpec{
+			// The network the mode names comes first. "hh" before the short
+			// id was asked for; the engine's additions follow the short id.
+			{Network: "p_front", Aliases: []string{"web", "hh", "www"}, IPv4Address: "172.18.0.9"},
+			{Network: "p_back", Aliases: []string{"web"}, Links: []string{"p-db-1:db"}},
+		},
+		Tmpfs: map[string]string{"/run": "size=64k"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Config =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestFromInspectConfigDetails(t *testing.T) {
+	t.Parallel()
+	const id = "0796d263d4360473f734175140c88f391544657c1436783422deaab435d526f2"
+	tests := []struct {
+		name  string
+		r     container.InspectResponse
+		check func(t *testing.T, c engine.ContainerSpec)
+	}{
+		{
+			name: "nothing set: the engine's defaults, no endpoints of a shared stack",
+			r: container.InspectResponse{ID: id, Name: "/c", HostConfig: &container.HostConfig{
+				NetworkMode: "container:" + id, PidMode: container.PidMode("container:" + id),
+				Resources: container.Resources{OomKillDisable: ptr(false), PidsLimit: ptr(int64(0)), MemorySwappiness: ptr(int64(-1))},
+				LogConfig: container.LogConfig{Type: "none", Config: map[string]string{}},
+			}, Config: &container.Config{Hostname: id[:12], Labels: map[string]string{}, Env: []string{}}, NetworkSettings: &container.NetworkSettings{}},
+			check: func(t *testing.T, c engine.ContainerSpec) {
+				want := engine.ContainerSpec{
+					Name: "c", Hostname: id[:12], Restart: engine.RestartPolicy{Name: "no"},
+					NetworkMode: "container:" + id, PidMode: "container:" + id, LogDriver: "none",
+				}
+				if !reflect.DeepEqual(c, want) {
+					t.Errorf("Config =\n%+v\nwant\n%+v", c, want)
+				}
+			},
+		},
+		{
+			name: "limits set to their unset values stay set",
+			r: container.InspectResponse{HostConfig: &container.HostConfig{Resources: container.Resources{
+				OomKillDisable: ptr(true), PidsLimit: ptr(int64(-1)), MemorySwappiness: ptr(int64(0)),
+				Devices: []container.DeviceMapping{{PathOnHost: "/dev/null", PathInContainer: "/dev/xnull", CgroupPermissions: "rwm"}},
+			}}},
+			check: func(t *testing.T, c engine.ContainerSpec) {
+				r := c.Resources
+				if r.OomKillDisable == nil || !*r.OomKillDisable || r.PidsLimit == nil || *r.PidsLimit != -1 || r.MemSwappiness == nil || *r.MemSwappiness != 0 {
+					t.Errorf("resources = %+v", r)
+				}
+				if want := []engine.Device{{PathOnHost: "/dev/null", PathInContainer: "/dev/xnull", CgroupPermissions: "rwm"}}; !reflect.DeepEqual(c.Devices, want) {
+					t.Errorf("devices = %+v", c.Devices)
+				}
+			},
+		},
+		{
+			name: "legacy links read back as name:alias",
+			r: container.InspectResponse{HostConfig: &container.HostConfig{
+				Links: []string{"/p-db-1:/p-web-1/db", "/p-cache-1:/p-web-1/p-cache-1", "odd"},
+			}},
+			check: func(t *testing.T, c engine.ContainerSpec) {
+				if want := []string{"p-db-1:db", "p-cache-1:p-cache-1", "odd"}; !reflect.DeepEqual(c.Links, want) {
+					t.Errorf("links = %v, want %v", c.Links, want)
+				}
+			},
+		},
+		{
+			name: "the same bind mount from Mounts with create-host-path, and volume options",
+			r: container.InspectResponse{
+				HostConfig: &container.HostConfig{Mounts: []mount.Mount{
+					{Type: mount.TypeBind, Source: "/h", Target: "/in", BindOptions: &mount.BindOptions{Propagation: mount.PropagationRShared, CreateMountpoint: true}},
+					{Type: mount.TypeVolume, Source: "v", Target: "/v", VolumeOptions: &mount.VolumeOptions{NoCopy: true, Subpath: "sub", Labels: map[string]string{"k": "v"}}},
+					// A target reused by another type does not lend its options.
+					{Type: mount.TypeTmpfs, Target: "/t", TmpfsOptions: &mount.TmpfsOptions{SizeBytes: 1}},
+				}},
+				Mounts: []container.MountPoint{
+					{Type: mount.TypeVolume, Name: "v", Source: "/var/lib/docker/volumes/v/_data", Destination: "/v", RW: true},
+					{Type: mount.TypeBind, Source: "/h", Destination: "/in", RW: true, Propagation: mount.PropagationRShared},
+					{Type: mount.TypeVolume, Name: "w", Destination: "/t", RW: true},
+				},
+			},
+			check: func(t *testing.T, c engine.ContainerSpec) {
+				want := []engine.Mount{
+					{Type: engine.MountBind, Source: "/h", Target: "/in", Propagation: "rshared", CreateHostPath: true},
+					{Type: engine.MountVolume, Source: "w", Target: "/t"},
+					{Type: engine.MountVolume, Source: "v", Target: "/v", NoCopy: true, Subpath: "sub", VolumeLabels: map[string]string{"k": "v"}},
+				}
+				if !reflect.DeepEqual(c.Mounts, want) {
+					t.Errorf("mounts =\n%+v\nwant\n%+v", c.Mounts, want)
+				}
+			},
+		},
+		{
+			name: "endpoints of engines from API 1.45 keep every alias, with priority and addresses",
+			r: container.InspectResponse{
+				ID: id, HostConfig: &container.HostConfig{NetworkMode: "b"}, Config: &container.Config{Hostname: "web"},
+				NetworkSettings: &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{
+					"c": nil,
+					"b": {Aliases: []string{"web", "x"}, GwPriority: 5, IPAMConfig: &network.EndpointIPAMConfig{IPv6Address: netip.MustParseAddr("fd00::5")}, DNSNames: []string{"web", id[:12]}},
+					"a": {Aliases: []string{}},
+				}},
+			},
+			check: func(t *testing.T, c engine.ContainerSpec) {
+				want := []engine.EndpointSpec{
+					{Network: "b", Aliases: []string{"web", "x"}, Priority: 5, IPv6Address: "fd00::5"},
+					{Network: "a"},
+					{Network: "c"},
+				}
+				if !reflect.DeepEqual(c.Networks, want) {
+					t.Errorf("networks =\n%+v\nwant\n%+v", c.Networks, want)
+				}
+			},
+		},
+		{
+			name: "platform from the image's manifest descriptor",
+			r:    container.InspectResponse{Platform: "linux", ImageManifestDescriptor: &ocispec.Descriptor{Platform: &ocispec.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}}},
+			check: func(t *testing.T, c engine.ContainerSpec) {
+				if c.Platform != "linux/arm64/v8" {
+					t.Errorf("platform = %q", c.Platform)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.check(t, fromInspectConfig(tt.r))
+		})
+	}
+}
+
+func TestUserAliases(t *testing.T) {
+	t.Parallel()
+	const short = "b4a1089384be"
+	tests := []struct {
+		aliases []string
+		want    []string
+	}{
+		{nil, nil},
+		{[]string{short}, nil},
+		{[]string{"web", short}, []string{"web"}},
+		{[]string{"web", short, "hh"}, []string{"web"}},
+		{[]string{"hh", short}, []string{"hh"}},        // asked for, before the short id
+		{[]string{"web", "hh"}, []string{"web", "hh"}}, // API 1.45: nothing added
+		{[]string{"web", short, "other"}, []string{"web", "other"}},
+	}
+	for _, tt := range tests {
+		if got := userAliases(tt.aliases, short, "hh"); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("userAliases(%v) = %v, want %v", tt.aliases, got, tt.want)
+		}
+	}
+}
+
+// TestInspectInvertsCreate sends specs through toCreateOptions, stores the
+// request the way the engine does (its JSON; anonymous volumes named; the
+// short id appended to the aliases of connected networks, as API 1.41
+// does) and reads it back with fromInspect: what comes back is the spec,
+// normalised (protocols and defaults spelled out, published ports
+// exposed, mounts by target).
+func TestInspectInvertsCreate(t *testing.T) {
+	t.Parallel()
+	const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	spec := engine.ContainerSpec{
+		Name: "p-web-1", Image: "web:1", Labels: map[string]string{"l": "v"}, Env: []string{"A=1"},
+		Cmd: []string{"run"}, Entrypoint: []string{"/app"}, WorkingDir: "/w", User: "app", Hostname: "web", Domainname: "ex.com",
+		TTY: true, OpenStdin: true, AttachStdin: true, AttachStdout: true,
+		StopSignal: "SIGINT", StopTimeout: ptr(3),
+		Healthcheck:  &engine.Healthcheck{Test: []string{"CMD-SHELL", "true"}, Interval: time.Second, Timeout: 2 * time.Second, StartPeriod: 3 * time.Second, StartInterval: 4 * time.Second, Retries: 5},
+		ExposedPorts: []string{"9000", "9100-9101/udp"},
+		Ports: []engine.PortBinding{
+			{ContainerPort: 80, HostPort: "8080"},
+			{ContainerPort: 80, HostIP: "127.0.0.1", HostPort: "8081"},
+			{ContainerPort: 53, Protocol: "UDP", HostPort: "0"},
+			{ContainerPort: 443, HostIP: "[::1]", HostPort: "8000-8010"},
+		},
+		Mounts: []engine.Mount{
+			{Type: engine.MountVolume, Source: "data", Target: "/data", ReadOnly: true, NoCopy: true, VolumeLabels: map[string]string{"k": "v"}},
+			{Type: engine.MountVolume, Target: "/anon"},
+			{Type: engine.MountBind, Source: "/host", Target: "/in", ReadOnly: true, Propagation: "rshared", CreateHostPath: true},
+			{Type: engine.MountBind, Source: "/etc/hosts", Target: "/h", Propagation: "rprivate"},
+			{Type: engine.MountTmpfs, Target: "/tmp", TmpfsSize: 1 << 20, TmpfsMode: 0o1777},
+		},
+		Restart: engine.RestartPolicy{Name: "on-failure", MaxRetries: 2},
+		Init:    ptr(false), Privileged: true, ReadOnly: true,
+		CapAdd: []string{"CAP_NET_ADMIN"}, CapDrop: []string{"ALL"}, SecurityOpt: []string{"no-new-privileges"},
+		DNS: []string{"1.1.1.1", "2606:4700::1111"}, DNSSearch: []string{"ex.com"}, DNSOptions: []string{"ndots:2"},
+		ExtraHosts: []string{"db:10.0.0.2"}, GroupAdd: []string{"audio"},
+		Ulimits:   []engine.Ulimit{{Name: "nofile", Soft: 1, Hard: 2}},
+		Sysctls:   map[string]string{"net.core.somaxconn": "1024"},
+		LogDriver: "json-file", LogOpts: map[string]string{"max-size": "1m"},
+		ShmSize: 1 << 26,
+		Devices: []engine.Device{{PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm"}},
+		Resources: engine.Resources{
+			Memory: 1 << 30, MemoryReservation: 1 << 29, MemorySwap: 2 << 30, MemSwappiness: ptr(int64(10)),
+			NanoCPUs: 1_500_000_000, CPUShares: 512, CPUQuota: 50000, CPUPeriod: 100000, CPUSet: "0-1",
+			PidsLimit: ptr(int64(100)), OomKillDisable: ptr(true),
+		},
+		IpcMode: "shareable", PidMode: "host", UsernsMode: "host",
+		VolumesFrom: []string{"other:ro"}, Links: []string{"db:database"},
+		Runtime: "runc", CgroupParent: "/parent", OomScoreAdj: 100,
+		Networks: []engine.EndpointSpec{
+			{Network: "p_front", Aliases: []string{"web", "www"}, IPv4Address: "172.30.0.5", Links: []string{"p-db-1:db"}},
+			{Network: "p_back", Aliases: []string{"web"}, IPv6Address: "fd00::5"},
+			{Network: "p_db"},
+		},
+		Tmpfs: map[string]string{"/run": "size=64m"},
+	}
+	want := spec
+	want.ExposedPorts = []string{"53/udp", "80/tcp", "443/tcp", "9000/tcp", "9100/udp", "9101/udp"}
+	want.Ports = []engine.PortBinding{
+		{ContainerPort: 53, Protocol: "udp"},
+		{ContainerPort: 80, Protocol: "tcp", HostPort: "8080"},
+		{ContainerPort: 80, Protocol: "tcp", HostIP: "127.0.0.1", HostPort: "8081"},
+		{ContainerPort: 443, Protocol: "tcp", HostIP: "::1", HostPort: "8000-8010"},
+	}
+	want.NetworkMode = "p_front"
+	want.Mounts = []engine.Mount{
+		{Type: engine.MountVolume, Source: "anon-0", Target: "/anon"},
+		{Type: engine.MountVolume, Source: "data", Target: "/data", ReadOnly: true, NoCopy: true, VolumeLabels: map[string]string{"k": "v"}},
+		{Type: engine.MountBind, Source: "/etc/hosts", Target: "/h", Propagation: "rprivate"},
+		{Type: engine.MountBind, Source: "/host", Target: "/in", ReadOnly: true, Propagation: "rshared", CreateHostPath: true},
+		{Type: engine.MountTmpfs, Target: "/tmp", TmpfsSize: 1 << 20, TmpfsMode: 0o1777},
+	}
+	// The mode's network first, then by name.
+	spec.Networks[1], spec.Networks[2] = spec.Networks[2], spec.Networks[1]
+	want.Networks = []engine.EndpointSpec{spec.Networks[0], spec.Networks[2], spec.Networks[1]}
+
+	for _, api := range []string{"1.41", "1.44"} {
+		t.Run(api, func(t *testing.T) {
+			t.Parallel()
+			opts, connect, err := toCreateOptions(spec, api)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := storeAsEngine(t, id, opts, connect)
+			if got := fromInspect(r).Config; !reflect.DeepEqual(got, want) {
+				t.Errorf("Config =\n%+v\nwant\n%+v", got, want)
+			}
+		})
+	}
+}
+
+// storeAsEngine is what an engine at API 1.41 answers to an inspect of the
+// container created with opts and then connected to connect.
+func storeAsEngine(t *testing.T, id string, opts client.ContainerCreateOptions, connect []engine.EndpointSpec) container.InspectResponse {
+	t.Helper()
+	r := container.InspectResponse{
+		ID: id, Name: "/" + opts.Name, Config: opts.Config, HostConfig: opts.HostConfig,
+		NetworkSettings: &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{}},
+	}
+	if opts.NetworkingConfig != nil {
+		for name, es := range opts.NetworkingConfig.EndpointsConfig {
+			r.NetworkSettings.Networks[name] = es
+		}
+	}
+	for _, ep := range connect {
+		es, err := toEndpointSettings(ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		es.Aliases = append(es.Aliases, id[:12], opts.Config.Hostname)
+		r.NetworkSettings.Networks[ep.Network] = es
+	}
+	anon := 0
+	for _, m := range opts.HostConfig.Mounts {
+		p := container.MountPoint{Type: m.Type, Source: m.Source, Destination: m.Target, RW: !m.ReadOnly}
+		switch m.Type {
+		case mount.TypeVolume:
+			p.Name = m.Source
+			if p.Name == "" {
+				p.Name = fmt.Sprintf("anon-%d", anon)
+				anon++
+			}
+			p.Source = "/var/lib/docker/volumes/" + p.Name + "/_data"
+		case mount.TypeBind:
+			p.Propagation = mount.PropagationRPrivate
+			if m.BindOptions != nil && m.BindOptions.Propagation != "" {
+				p.Propagation = m.BindOptions.Propagation
+			}
+		}
+		r.Mounts = append(r.Mounts, p)
+	}
+	for _, b := range opts.HostConfig.Binds {
+		parts := strings.Split(b, ":")
+		p := container.MountPoint{Type: mount.TypeBind, Source: parts[0], Destination: parts[1], RW: true, Propagation: mount.PropagationRPrivate}
+		if len(parts) > 2 {
+			for _, o := range strings.Split(parts[2], ",") {
+				switch o {
+				case "ro":
+					p.RW = false
+				default:
+					p.Propagation = mount.Propagation(o)
+				}
+			}
+		}
+		r.Mounts = append(r.Mounts, p)
+	}
+	// Through JSON, as the answer arrives.
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out container.InspectResponse
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestFromImageInspect(t *testing.T) {
+	t.Parallel()
+	const answer = `{
+	  "Id": "sha256:92a1",
+	  "RepoTags": ["app:v"],
+	  "Created": "2024-01-02T03:04:05Z",
+	  "Size": 42,
+	  "Config": {
+	    "User": "123",
+	    "ExposedPorts": {"7001/udp": {}, "7000/tcp": {}, "443/tcp": {}},
+	    "Env": ["PATH=/usr/bin", "B=2"],
+	    "Cmd": ["sleep", "1h"],
+	    "Healthcheck": {"Test": ["CMD", "/app", "exit", "0"], "Interval": 5000000000, "Timeout": 2000000000, "StartPeriod": 1000000000, "Retries": 4},
+	    "Volumes": {"/vol2": {}, "/vol": {}},
+	    "WorkingDir": "/srv",
+	    "Entrypoint": ["/app"],
+	    "OnBuild": null,
+	    "Labels": {"x": "y"},
+	    "StopSignal": "SIGUSR1"
+	  }
+	}`
+	var r image.InspectResponse
+	if err := json.Unmarshal([]byte(answer), &r); err != nil {
+		t.Fatal(err)
+	}
+	got := fromImageInspect(r)
+	want := engine.Image{
+		ID: "sha256:92a1", RepoTags: []string{"app:v"}, Labels: map[string]string{"x": "y"}, Size: 42,
+		Created: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		Config: engine.ImageConfig{
+			Env: []string{"PATH=/usr/bin", "B=2"}, Cmd: []string{"sleep", "1h"}, Entrypoint: []string{"/app"},
+			WorkingDir: "/srv", User: "123", StopSignal: "SIGUSR1", Labels: map[string]string{"x": "y"},
+			ExposedPorts: []string{"443/tcp", "7000/tcp", "7001/udp"},
+			Volumes:      []string{"/vol", "/vol2"},
+			Healthcheck:  &engine.Healthcheck{Test: []string{"CMD", "/app", "exit", "0"}, Interval: 5 * time.Second, Timeout: 2 * time.Second, StartPeriod: time.Second, Retries: 4},
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("fromImageInspect =\n%+v\nwant\n%+v", got, want)
+	}
+	if img := fromImageInspect(image.InspectResponse{ID: "x"}); !reflect.DeepEqual(img.Config, engine.ImageConfig{}) {
+		t.Errorf("no config: %+v", img.Config)
 	}
 }

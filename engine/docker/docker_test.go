@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -798,5 +799,86 @@ func TestEventsEndWithContext(t *testing.T) {
 	}
 	if err, ok := <-errs; ok && err != nil {
 		t.Errorf("err = %v, want the channel closed without error", err)
+	}
+}
+
+// TestInspectConfigOfSharedAndLegacySettings checks, against the engine,
+// the parts of Config that depend on the API version or on other
+// containers and that the shared suite leaves out: a bind that creates its
+// host path (a Binds string before API 1.42), volumes taken from another
+// container, a network stack shared with one, legacy links, devices, and
+// what the engine adds for a privileged container.
+func TestInspectConfigOfSharedAndLegacySettings(t *testing.T) {
+	t.Parallel()
+	e := newTestEngine(t)
+	ctx := testContext(t)
+	hostPath := filepath.Join(t.TempDir(), "made") // the engine creates it
+	src := uniqueName(t)
+	srcID := createContainer(t, e, engine.ContainerSpec{
+		Name: src,
+		Cmd:  []string{"sleep", "1h"},
+		Mounts: []engine.Mount{
+			{Type: engine.MountVolume, Target: "/data"},
+			{Type: engine.MountBind, Source: hostPath, Target: "/made", CreateHostPath: true},
+		},
+		Devices:    []engine.Device{{PathOnHost: "/dev/null", PathInContainer: "/dev/xnull"}},
+		Privileged: true,
+	})
+	d, err := e.InspectContainer(ctx, srcID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := d.Config
+	if len(c.Mounts) != 2 || c.Mounts[0].Target != "/data" || len(c.Mounts[0].Source) != 64 {
+		t.Fatalf("Mounts = %+v, want the anonymous volume on /data first", c.Mounts)
+	}
+	anon := c.Mounts[0].Source
+	if want := (engine.Mount{Type: engine.MountBind, Source: hostPath, Target: "/made", Propagation: "rprivate", CreateHostPath: true}); !reflect.DeepEqual(c.Mounts[1], want) {
+		t.Errorf("bind mount = %+v, want %+v (API %s)", c.Mounts[1], want, e.APIVersion())
+	}
+	if want := []engine.Device{{PathOnHost: "/dev/null", PathInContainer: "/dev/xnull", CgroupPermissions: "rwm"}}; !reflect.DeepEqual(c.Devices, want) {
+		t.Errorf("Devices = %+v, want %+v", c.Devices, want)
+	}
+	if !c.Privileged || !slices.Contains(c.SecurityOpt, "label=disable") {
+		t.Errorf("Privileged %v SecurityOpt %q, want privileged with the engine's label=disable", c.Privileged, c.SecurityOpt)
+	}
+	if c.NetworkMode != "default" && c.NetworkMode != "bridge" {
+		t.Errorf("NetworkMode = %q, want the default bridge", c.NetworkMode)
+	}
+
+	shared := uniqueName(t)
+	d, err = e.InspectContainer(ctx, createContainer(t, e, engine.ContainerSpec{
+		Name: shared, Cmd: []string{"sleep", "1h"},
+		NetworkMode: "container:" + src, VolumesFrom: []string{src + ":ro"},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = d.Config
+	if c.NetworkMode != "container:"+srcID || c.Networks != nil {
+		t.Errorf("NetworkMode %q Networks %+v, want the source's stack by id and no endpoints", c.NetworkMode, c.Networks)
+	}
+	if !slices.Equal(c.VolumesFrom, []string{src + ":ro"}) {
+		t.Errorf("VolumesFrom = %q", c.VolumesFrom)
+	}
+	wantMounts := []engine.Mount{
+		{Type: engine.MountVolume, Source: anon, Target: "/data", ReadOnly: true},
+		{Type: engine.MountBind, Source: hostPath, Target: "/made", ReadOnly: true, Propagation: "rprivate"},
+	}
+	if !reflect.DeepEqual(c.Mounts, wantMounts) {
+		t.Errorf("Mounts = %+v, want the source's, read-only: %+v", c.Mounts, wantMounts)
+	}
+
+	d, err = e.InspectContainer(ctx, createContainer(t, e, engine.ContainerSpec{
+		Name: uniqueName(t), Cmd: []string{"sleep", "1h"}, NetworkMode: "bridge", Links: []string{src + ":db", src},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{src + ":db", src + ":" + src}; !slices.Equal(d.Config.Links, want) {
+		t.Errorf("Links = %q, want %q", d.Config.Links, want)
+	}
+	if d.Config.NetworkMode != "bridge" || len(d.Config.Networks) != 1 || d.Config.Networks[0].Network != "bridge" {
+		t.Errorf("NetworkMode %q Networks %+v, want the bridge", d.Config.NetworkMode, d.Config.Networks)
 	}
 }

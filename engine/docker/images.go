@@ -24,9 +24,12 @@ func (e *Engine) InspectImage(ctx context.Context, ref string) (engine.Image, er
 	return fromImageInspect(res.InspectResponse), nil
 }
 
-// RemoveImage removes an image (untags it, when it has other tags).
+// RemoveImage removes an image (untags it, when it has other tags) and,
+// as `docker rmi` does, its untagged parents that nothing else uses: the
+// classic builder leaves one per Dockerfile instruction, and without
+// pruning they would stay behind as dangling images.
 func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) error {
-	if _, err := e.cli.ImageRemove(ctx, ref, client.ImageRemoveOptions{Force: force}); err != nil {
+	if _, err := e.cli.ImageRemove(ctx, ref, client.ImageRemoveOptions{Force: force, PruneChildren: true}); err != nil {
 		return translate(err)
 	}
 	return nil

@@ -16,6 +16,13 @@
 // Healthchecks run the same program: ["CMD", "/testimage", "exit", "N"]
 // passes when N is 0 and fails otherwise.
 //
+// The suite builds images FROM image (with BuildImage and a context holding
+// only a Dockerfile, see DockerfileContext) and checks that InspectImage
+// reports its defaults (ENTRYPOINT ["/testimage"], CMD ["sleep"] and the
+// builder's PATH, as Dockerfile sets them) and that a container's
+// ContainerDetails.Config gives back the spec it was created from, with
+// the image's defaults where the spec left a field empty.
+//
 // Every resource the suite creates has a unique name and carries the label
 // TestLabel, whose value is unique per subtest, so that cleanup removes
 // exactly the leftovers of that subtest even on a shared engine.
@@ -52,6 +59,9 @@ func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine, image string)
 		{"NetworkLifecycle", testNetworkLifecycle},
 		{"VolumeLifecycle", testVolumeLifecycle},
 		{"ImageInspect", testImageInspect},
+		{"ImageConfig", testImageConfig},
+		{"ContainerConfig", testContainerConfig},
+		{"ContainerConfigDefaults", testContainerConfigDefaults},
 		{"ContainerLifecycle", testContainerLifecycle},
 		{"ContainerDuplicateName", testContainerDuplicateName},
 		{"ContainerMissing", testContainerMissing},

@@ -12,7 +12,9 @@ import (
 )
 
 // Dockerfile builds the suite's image from the build context of
-// ImageContext: the testimage program alone on a scratch base.
+// ImageContext: the testimage program alone on a scratch base. Its
+// defaults are the ENTRYPOINT and CMD below (and the PATH the builder
+// gives a scratch image); the suite checks that InspectImage reports them.
 const Dockerfile = `FROM scratch
 COPY testimage /testimage
 ENTRYPOINT ["/testimage"]
@@ -43,18 +45,33 @@ func ImageContext(t *testing.T) *bytes.Reader {
 	if err != nil {
 		t.Fatalf("reading the test image's program: %v", err)
 	}
+	return tarContext(t, []contextFile{
+		{"Dockerfile", 0o644, []byte(Dockerfile)},
+		{"testimage", 0o755, prog},
+	})
+}
 
+// DockerfileContext returns a tar build context holding only dockerfile,
+// named Dockerfile: enough for an image whose instructions copy nothing,
+// such as one FROM the suite's image that only sets defaults, and for the
+// fake, which reads a Dockerfile's defaults and copies no files.
+func DockerfileContext(t *testing.T, dockerfile string) *bytes.Reader {
+	t.Helper()
+	return tarContext(t, []contextFile{{"Dockerfile", 0o644, []byte(dockerfile)}})
+}
+
+type contextFile struct {
+	name string
+	mode int64
+	data []byte
+}
+
+func tarContext(t *testing.T, files []contextFile) *bytes.Reader {
+	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	now := time.Now()
-	for _, f := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{
-		{"Dockerfile", 0o644, []byte(Dockerfile)},
-		{"testimage", 0o755, prog},
-	} {
+	for _, f := range files {
 		hdr := &tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data)), ModTime: now, Typeflag: tar.TypeReg}
 		if err := tw.WriteHeader(hdr); err != nil {
 			t.Fatalf("writing the build context: %v", err)

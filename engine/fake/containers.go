@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,8 +18,13 @@ import (
 type container struct {
 	id, name string
 	spec     engine.ContainerSpec
-	imageID  string
-	seq      int
+	// config is the configuration the engine recorded at create: spec with
+	// the image's and the engine's defaults, its mounts (anonymous volumes
+	// named) and its networks. InspectContainer reports it, under the
+	// container's current name.
+	config  engine.ContainerSpec
+	imageID string
+	seq     int
 
 	state                      engine.ContainerState
 	exitCode                   int
@@ -47,6 +53,7 @@ type container struct {
 
 type endpoint struct {
 	spec engine.EndpointSpec
+	name string // the network's name when the container joined it
 	ip   string
 }
 
@@ -66,7 +73,7 @@ func (c *container) running() bool {
 }
 
 func (c *container) hasHealthcheck() bool {
-	h := c.spec.Healthcheck
+	h := c.config.Healthcheck
 	return h != nil && len(h.Test) > 0 && h.Test[0] != "NONE"
 }
 
@@ -112,7 +119,9 @@ var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 // CreateContainer implements engine.Containers. As in the engine, a
 // missing image or network is ErrNotFound, a taken name ErrConflict, a
 // named volume that does not exist yet is created, and an anonymous volume
-// mount gets a new volume with a random name.
+// mount, like each VOLUME of the image left unmounted, gets a new volume
+// with a random name. The container's configuration is recorded as the
+// engine records it (see containerConfig and addMounts).
 func (e *Engine) CreateContainer(ctx context.Context, spec engine.ContainerSpec) (string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -177,6 +186,7 @@ func (e *Engine) addContainer(id, name string, spec engine.ContainerSpec) error 
 		id:        id,
 		name:      name,
 		spec:      spec,
+		config:    e.containerConfig(id, spec, img),
 		imageID:   img.ID,
 		seq:       e.seq,
 		state:     engine.StateCreated,
@@ -185,22 +195,11 @@ func (e *Engine) addContainer(id, name string, spec engine.ContainerSpec) error 
 		changed:   make(chan struct{}),
 	}
 	for _, ep := range eps {
-		c.endpoints[ep.netID] = &endpoint{spec: ep.spec}
+		c.endpoints[ep.netID] = &endpoint{spec: ep.spec, name: ep.name}
+		c.config.Networks = append(c.config.Networks, endpointConfig(ep))
 	}
-	for _, m := range spec.Mounts {
-		mp := engine.MountPoint{Type: string(m.Type), Source: m.Source, Destination: m.Target, ReadOnly: m.ReadOnly}
-		if m.Type == engine.MountVolume {
-			v, ok := e.volumes[m.Source]
-			if !ok {
-				v = e.addVolume(engine.VolumeSpec{Name: m.Source, Labels: m.VolumeLabels})
-				if m.Source == "" {
-					c.anonymous = append(c.anonymous, v.Name)
-				}
-			}
-			mp.Name, mp.Source = v.Name, v.Mountpoint
-		}
-		c.mounts = append(c.mounts, mp)
-	}
+	c.config.Networks = orderEndpoints(c.config.Networks, c.config.NetworkMode)
+	e.addMounts(c, img)
 	for _, p := range spec.Ports {
 		c.ports = append(c.ports, e.portSummary(p))
 	}
@@ -209,8 +208,91 @@ func (e *Engine) addContainer(id, name string, spec engine.ContainerSpec) error 
 	return nil
 }
 
+// addMounts gives c its mounts the way the engine does: those of the
+// containers of spec.VolumesFrom ("name[:ro|:rw]"; a missing one is
+// skipped), then the spec's own, which replace any on the same target, then
+// a new anonymous volume for each of the image's VOLUMEs left unmounted.
+// A named volume that does not exist is created; an anonymous one gets a
+// random name. The caller holds e.mu.
+func (e *Engine) addMounts(c *container, img *engine.Image) {
+	byTarget := map[string]engine.Mount{}
+	for _, from := range c.spec.VolumesFrom {
+		ref, mode, _ := strings.Cut(from, ":")
+		src, err := e.lookupContainer(ref)
+		if err != nil {
+			continue
+		}
+		for _, m := range src.config.Mounts {
+			// What the mount is, not how the source's create asked for
+			// it: those options are not this container's request.
+			byTarget[m.Target] = engine.Mount{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly || mode == "ro", Propagation: m.Propagation}
+		}
+	}
+	for _, m := range c.spec.Mounts {
+		m.VolumeLabels = maps.Clone(m.VolumeLabels)
+		switch m.Type {
+		case engine.MountVolume:
+			v, ok := e.volumes[m.Source]
+			if !ok {
+				v = e.addVolume(engine.VolumeSpec{Name: m.Source, Labels: m.VolumeLabels})
+				if m.Source == "" {
+					c.anonymous = append(c.anonymous, v.Name)
+				}
+			}
+			m.Source = v.Name
+		case engine.MountBind:
+			if m.Propagation == "" {
+				m.Propagation = defaultPropagation
+			}
+		case engine.MountTmpfs:
+			m.Source = ""
+		}
+		byTarget[m.Target] = m
+	}
+	if img != nil {
+		for _, target := range img.Config.Volumes {
+			if _, ok := byTarget[target]; ok {
+				continue
+			}
+			v := e.addVolume(engine.VolumeSpec{})
+			c.anonymous = append(c.anonymous, v.Name)
+			byTarget[target] = engine.Mount{Type: engine.MountVolume, Source: v.Name, Target: target}
+		}
+	}
+	c.config.Mounts = slices.SortedFunc(maps.Values(byTarget), func(a, b engine.Mount) int { return strings.Compare(a.Target, b.Target) })
+	for _, m := range c.config.Mounts {
+		mp := engine.MountPoint{Type: string(m.Type), Source: m.Source, Destination: m.Target, ReadOnly: m.ReadOnly}
+		if m.Type == engine.MountVolume {
+			mp.Name = m.Source
+			if v, ok := e.volumes[m.Source]; ok {
+				mp.Source = v.Mountpoint
+			}
+		}
+		c.mounts = append(c.mounts, mp)
+	}
+	c.config = normalizeEmpty(c.config)
+}
+
+// endpointConfig is how an endpoint reads back in a container's Config:
+// what was asked for, under the network's name, addresses in their
+// canonical form and no MAC address (see containerConfig).
+func endpointConfig(ep resolvedEndpoint) engine.EndpointSpec {
+	s := ep.spec
+	s.Network = ep.name
+	s.Aliases = slices.Clone(s.Aliases)
+	s.Links = slices.Clone(s.Links)
+	s.MacAddress = ""
+	for _, a := range []*string{&s.IPv4Address, &s.IPv6Address} {
+		if ip, err := netip.ParseAddr(*a); err == nil {
+			*a = ip.String()
+		}
+	}
+	return s
+}
+
 type resolvedEndpoint struct {
 	netID string
+	name  string
 	spec  engine.EndpointSpec
 }
 
@@ -237,7 +319,7 @@ func (e *Engine) initialEndpoints(spec engine.ContainerSpec) ([]resolvedEndpoint
 		if slices.ContainsFunc(out, func(r resolvedEndpoint) bool { return r.netID == n.id }) {
 			continue
 		}
-		out = append(out, resolvedEndpoint{netID: n.id, spec: ep})
+		out = append(out, resolvedEndpoint{netID: n.id, name: n.name, spec: ep})
 	}
 	return out, nil
 }
@@ -296,7 +378,7 @@ func (e *Engine) StartContainer(ctx context.Context, id string) error {
 
 // start runs c with the behaviour scripted for it now. The caller holds e.mu.
 func (e *Engine) start(c *container) {
-	b := e.behaviourFor(c.spec)
+	b := e.behaviourFor(c)
 	c.behaviour = b
 	c.run++
 	c.state = engine.StateRunning
@@ -388,7 +470,7 @@ func (e *Engine) StopContainer(ctx context.Context, id string, timeout *time.Dur
 	if !c.running() {
 		return nil
 	}
-	sig := c.spec.StopSignal
+	sig := c.config.StopSignal
 	if sig == "" {
 		sig = "SIGTERM"
 	}
@@ -437,7 +519,7 @@ func (e *Engine) KillContainer(ctx context.Context, id string, signal string) er
 func (e *Engine) kill(c *container, signal string) {
 	n := signalNumber(signal)
 	code := 128 + n
-	if n == 15 || n == 2 || (c.spec.StopSignal != "" && n == signalNumber(c.spec.StopSignal)) {
+	if n == 15 || n == 2 || (c.config.StopSignal != "" && n == signalNumber(c.config.StopSignal)) {
 		code = c.behaviour.StopExitCode
 	}
 	e.containerEvent(c, "kill", "signal", strconv.Itoa(n))
@@ -586,7 +668,7 @@ func (e *Engine) ListContainers(ctx context.Context, filter engine.Filter) ([]en
 	}
 	var cs []*container
 	for _, c := range e.containers {
-		if filter.Matches(c.spec.Labels) && strings.Contains(c.name, filter.Name) {
+		if filter.Matches(c.config.Labels) && strings.Contains(c.name, filter.Name) {
 			cs = append(cs, c)
 		}
 	}
@@ -613,12 +695,14 @@ func (e *Engine) InspectContainer(ctx context.Context, id string) (engine.Contai
 		FinishedAt: c.finished,
 		HealthLog:  slices.Clone(c.healthLog),
 		Pid:        c.pid,
-		TTY:        c.spec.TTY,
-		Env:        slices.Clone(c.spec.Env),
-		User:       c.spec.User,
-		WorkingDir: c.spec.WorkingDir,
+		TTY:        c.config.TTY,
+		Env:        slices.Clone(c.config.Env),
+		User:       c.config.User,
+		WorkingDir: c.config.WorkingDir,
 		NetworkIPs: map[string]string{},
+		Config:     cloneSpec(c.config),
 	}
+	d.Config.Name = c.name
 	for netID, ep := range c.endpoints {
 		if n, ok := e.networks[netID]; ok {
 			d.NetworkIPs[n.name] = ep.ip
@@ -634,12 +718,12 @@ func (e *Engine) summary(c *container) engine.Container {
 		Name:    c.name,
 		Image:   c.spec.Image,
 		ImageID: c.imageID,
-		Labels:  copyLabels(c.spec.Labels),
+		Labels:  copyLabels(c.config.Labels),
 		State:   c.state,
 		Status:  c.status(),
 		Health:  c.health,
 		Created: c.created,
-		Command: strings.Join(slices.Concat(c.spec.Entrypoint, c.spec.Cmd), " "),
+		Command: strings.Join(slices.Concat(c.config.Entrypoint, c.config.Cmd), " "),
 		Mounts:  slices.Clone(c.mounts),
 	}
 	if c.running() {
@@ -691,7 +775,7 @@ func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOp
 		return err
 	}
 	lines := slices.Clone(c.log)
-	run, follow, tty := c.run, opts.Follow && c.running(), c.spec.TTY
+	run, follow, tty := c.run, opts.Follow && c.running(), c.config.TTY
 	e.mu.Unlock()
 
 	if n, err := strconv.Atoi(opts.Tail); err == nil && n >= 0 && n < len(lines) {
@@ -839,7 +923,7 @@ func (e *Engine) Top(ctx context.Context, id string) (engine.Processes, error) {
 	if !c.running() {
 		return engine.Processes{}, conflict("container %s is not running", c.name)
 	}
-	cmd := strings.Join(slices.Concat(c.spec.Entrypoint, c.spec.Cmd), " ")
+	cmd := strings.Join(slices.Concat(c.config.Entrypoint, c.config.Cmd), " ")
 	return engine.Processes{
 		Titles:    []string{"UID", "PID", "PPID", "CMD"},
 		Processes: [][]string{{"root", strconv.Itoa(c.pid), "0", cmd}},

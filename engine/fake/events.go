@@ -166,7 +166,7 @@ func (e *Engine) publish(typ, action, id string, attrs map[string]string) {
 // containerEvent publishes a container event whose attributes are the
 // container's labels, its name and image, and extra.
 func (e *Engine) containerEvent(c *container, action string, extra ...string) {
-	attrs := copyLabels(c.spec.Labels)
+	attrs := copyLabels(c.config.Labels)
 	attrs["name"] = c.name
 	attrs["image"] = c.spec.Image
 	for i := 0; i+1 < len(extra); i += 2 {

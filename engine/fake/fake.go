@@ -16,6 +16,17 @@
 // writes the words and exits 0, ["sleep", "ready"] writes "ready" and keeps
 // running, anything else keeps running until stopped;
 // a healthcheck ending in ["exit", "N"] fails unless N is 0.
+//
+// Images may have defaults (engine.ImageConfig): AddImageWithConfig gives
+// them, and BuildImage reads them from the Dockerfile of a tar context
+// (the instructions that set defaults; none that touch files is run). A
+// container gets its image's defaults where its spec leaves a field empty,
+// by the engine's rules, and the engine's own (hostname, log driver, shm
+// size, ...): InspectContainer reports the result in Config the way the
+// Docker adapter reads a real engine's inspect back, anonymous volumes
+// (the image's VOLUMEs included) by their generated names, and the
+// container runs its image's command and healthcheck when its spec has
+// none. Spec still returns the spec as the orchestrator passed it.
 package fake
 
 import (
@@ -146,14 +157,16 @@ func (e *Engine) OnStart(imageOrName string, b Behaviour) {
 }
 
 // behaviourFor picks the behaviour of a container starting now: the latest
-// matching rule, else what the command asks for under the enginetest
-// image's contract. The caller holds e.mu.
-func (e *Engine) behaviourFor(spec engine.ContainerSpec) Behaviour {
+// rule matching its spec, else what its command (the image's when the
+// spec has none) asks for under the enginetest image's contract. The
+// caller holds e.mu.
+func (e *Engine) behaviourFor(c *container) Behaviour {
 	for _, r := range slices.Backward(e.rules) {
-		if r.match(spec) {
+		if r.match(c.spec) {
 			return r.b
 		}
 	}
+	spec := c.config
 	var b Behaviour
 	switch {
 	case len(spec.Cmd) == 2 && spec.Cmd[0] == "exit":

@@ -323,11 +323,27 @@ func normalizeRef(ref string) string {
 }
 
 // AddImage makes an image with the reference ref exist, as if pulled, and
-// returns its id. Adding a reference that exists does nothing.
+// returns its id. Adding a reference that exists does nothing. The image
+// has no defaults: a container made from it runs what its spec says.
 func (e *Engine) AddImage(ref string) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.tagImage(nil, ref).ID
+}
+
+// AddImageWithConfig is AddImage for an image with defaults: containers
+// created from it later get cfg's Env, Cmd, Entrypoint, WorkingDir, User,
+// StopSignal, Labels, ExposedPorts, Volumes (as anonymous volumes) and
+// Healthcheck where their spec leaves them empty, by the engine's rules,
+// and InspectImage reports cfg, and cfg.Labels as the image's labels. An
+// existing ref gets cfg as its defaults instead of the ones it had.
+func (e *Engine) AddImageWithConfig(ref string, cfg engine.ImageConfig) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	img := e.tagImage(nil, ref)
+	img.Config = cloneImageConfig(cfg)
+	img.Labels = copyLabels(cfg.Labels)
+	return img.ID
 }
 
 // tagImage points ref at img (a new image if nil), moving the tag off any
@@ -373,6 +389,7 @@ func copyImage(img *engine.Image) engine.Image {
 	c := *img
 	c.RepoTags = slices.Clone(img.RepoTags)
 	c.Labels = copyLabels(img.Labels)
+	c.Config = cloneImageConfig(img.Config)
 	return c
 }
 
@@ -415,7 +432,11 @@ func (e *Engine) PullImage(ctx context.Context, ref string, platform string, pro
 
 // BuildImage implements engine.Images: it reads the context to its end and
 // makes a new image carrying every tag of spec and its labels. Faults
-// match the tags.
+// match the tags. When the context is a tar holding the Dockerfile, the
+// image gets the defaults the Dockerfile gives it (see parseDockerfile;
+// file system instructions are not run) and a Dockerfile the fake cannot
+// read fails the build; any other context builds an image without
+// defaults.
 func (e *Engine) BuildImage(ctx context.Context, buildContext io.Reader, spec engine.BuildSpec, progress func(engine.ProgressLine)) (string, error) {
 	e.mu.Lock()
 	err := e.enter(ctx, "BuildImage", spec.Tags...)
@@ -423,14 +444,36 @@ func (e *Engine) BuildImage(ctx context.Context, buildContext io.Reader, spec en
 	if err != nil {
 		return "", err
 	}
+	var data []byte
 	if buildContext != nil {
-		if _, err := io.Copy(io.Discard, buildContext); err != nil {
+		if data, err = io.ReadAll(buildContext); err != nil {
 			return "", fmt.Errorf("reading the build context: %w", err)
 		}
 	}
+	dockerfile, haveDockerfile := dockerfileFromContext(data, spec.Dockerfile)
 
 	e.mu.Lock()
-	img := &engine.Image{ID: "sha256:" + randomID(), Labels: copyLabels(spec.Labels), Size: 1 << 20, Created: time.Now()}
+	var cfg engine.ImageConfig
+	if haveDockerfile {
+		cfg, err = parseDockerfile(dockerfile, spec.Args, spec.Target, func(ref string) (engine.ImageConfig, bool) {
+			base, err := e.lookupImage(ref)
+			if err != nil {
+				return engine.ImageConfig{}, false
+			}
+			return base.Config, true
+		})
+		if err != nil {
+			e.mu.Unlock()
+			return "", err
+		}
+	}
+	for k, v := range spec.Labels {
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		cfg.Labels[k] = v
+	}
+	img := &engine.Image{ID: "sha256:" + randomID(), Labels: copyLabels(cfg.Labels), Size: 1 << 20, Created: time.Now(), Config: cfg}
 	e.images[img.ID] = img
 	for _, t := range spec.Tags {
 		e.tagImage(img, t)

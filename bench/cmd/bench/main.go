@@ -28,7 +28,7 @@ import (
 
 	"github.com/composer-orchestrator/composer/bench/internal/floor"
 	"github.com/composer-orchestrator/composer/bench/internal/image"
-	"github.com/composer-orchestrator/composer/bench/internal/proxy"
+	"github.com/composer-orchestrator/composer/internal/proxy"
 	"github.com/composer-orchestrator/composer/bench/internal/run"
 	"github.com/composer-orchestrator/composer/bench/internal/shape"
 )

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/composer-orchestrator/composer/bench/internal/proxy"
+	"github.com/composer-orchestrator/composer/internal/proxy"
 	"github.com/composer-orchestrator/composer/bench/internal/shape"
 )
 

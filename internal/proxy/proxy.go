@@ -1,6 +1,7 @@
 // Package proxy counts Engine API calls: a reverse proxy on a unix socket
 // in front of the Docker socket. Tools under test get its address in
-// DOCKER_HOST.
+// DOCKER_HOST. The benchmarks count calls with it, and the end-to-end
+// tests check that a dry run sends nothing but reads.
 package proxy
 
 import (
