@@ -28,9 +28,9 @@ import (
 
 	"github.com/composer-orchestrator/composer/bench/internal/floor"
 	"github.com/composer-orchestrator/composer/bench/internal/image"
-	"github.com/composer-orchestrator/composer/internal/proxy"
 	"github.com/composer-orchestrator/composer/bench/internal/run"
 	"github.com/composer-orchestrator/composer/bench/internal/shape"
+	"github.com/composer-orchestrator/composer/internal/proxy"
 )
 
 const defaultShapes = "fan10,fan50,chain10,chain20,layers4x8,healthy5,job10"

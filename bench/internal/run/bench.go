@@ -16,8 +16,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/composer-orchestrator/composer/bench/internal/floor"
-	"github.com/composer-orchestrator/composer/internal/proxy"
 	"github.com/composer-orchestrator/composer/bench/internal/shape"
+	"github.com/composer-orchestrator/composer/internal/proxy"
 	"github.com/composer-orchestrator/composer/labels"
 )
 

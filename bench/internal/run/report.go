@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/composer-orchestrator/composer/internal/proxy"
 	"github.com/composer-orchestrator/composer/bench/internal/shape"
+	"github.com/composer-orchestrator/composer/internal/proxy"
 )
 
 // stat is the median of a cell's successful samples.
