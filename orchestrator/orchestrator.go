@@ -30,6 +30,9 @@ type Orchestrator struct {
 	abandon context.Context
 	// dryRun: see WithDryRun.
 	dryRun bool
+	// noProbe and probePassed: see WithoutHealthProbe and WithProbePassed.
+	noProbe     bool
+	probePassed func(project, containerID string)
 }
 
 // Option tunes an Orchestrator.
@@ -39,8 +42,10 @@ type Option func(*options)
 type options struct {
 	parallel int
 	abandon  context.Context
-	journal  func(Request, bool)
-	dryRun   bool
+	journal     func(Request, bool)
+	dryRun      bool
+	noProbe     bool
+	probePassed func(string, string)
 }
 
 // WithParallel bounds how many engine operations (create, start, stop,
@@ -82,7 +87,7 @@ func New(eng engine.Engine, sink Sink, opts ...Option) *Orchestrator {
 	if cfg.parallel > 0 {
 		eng = newLimitedEngine(eng, cfg.parallel)
 	}
-	return &Orchestrator{eng: eng, events: sink, abandon: cfg.abandon, dryRun: cfg.dryRun}
+	return &Orchestrator{eng: eng, events: sink, abandon: cfg.abandon, dryRun: cfg.dryRun, noProbe: cfg.noProbe, probePassed: cfg.probePassed}
 }
 
 // whole returns a context for a sequence of engine requests that must not

@@ -41,6 +41,10 @@ type ContainerSummary struct {
 	ExitCode   int         `json:"ExitCode"`
 	Ports      string      `json:"Ports"`
 	Publishers []Publisher `json:"Publishers"`
+	// ReadyByProbe is when composer's own health probe found the
+	// container healthy before the engine did (see WithoutHealthProbe),
+	// for the command line to fill in; empty otherwise.
+	ReadyByProbe string `json:"ReadyByProbe,omitempty"`
 }
 
 // Publisher is one port of a container, published or only exposed.

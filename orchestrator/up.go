@@ -533,7 +533,7 @@ func (o *Orchestrator) waitAll(ctx context.Context, w *watcher, cs []engine.Cont
 	for _, c := range cs {
 		pending.Store(c.Name, c.Name+" is not ready")
 		eg.Go(func() error {
-			err := w.until(ectx, c.ID, func(d engine.ContainerDetails) (bool, error) {
+			byProbe, err := o.untilHealthy(ectx, w, c.ID, func(d engine.ContainerDetails) (bool, error) {
 				pending.Store(c.Name, notReady(d))
 				return ready(d)
 			})
@@ -541,7 +541,11 @@ func (o *Orchestrator) waitAll(ctx context.Context, w *watcher, cs []engine.Cont
 				return err
 			}
 			pending.Store(c.Name, "")
-			o.emit(KindContainer, c.Name, Healthy, true, "")
+			detail := ""
+			if byProbe {
+				detail = ByProbe
+			}
+			o.emit(KindContainer, c.Name, Healthy, true, detail)
 			if left.Add(-1) == 0 {
 				everyoneReady()
 				return nil

@@ -185,9 +185,18 @@ func (o *Orchestrator) waitDependencies(ctx context.Context, w *watcher, service
 func (o *Orchestrator) waitDependency(ctx context.Context, w *watcher, service string, d dependency, check func(engine.ContainerDetails) (bool, error), met Status) error {
 	for _, c := range d.containers {
 		o.emit(KindContainer, c.Name, Waiting, false, "")
-		err := w.until(ctx, c.ID, check)
+		var err error
+		detail := ""
+		if d.condition == types.ServiceConditionHealthy {
+			var byProbe bool
+			if byProbe, err = o.untilHealthy(ctx, w, c.ID, check); byProbe {
+				detail = ByProbe
+			}
+		} else {
+			err = w.until(ctx, c.ID, check)
+		}
 		if err == nil {
-			o.emit(KindContainer, c.Name, met, true, "")
+			o.emit(KindContainer, c.Name, met, true, detail)
 			continue
 		}
 		if ctx.Err() != nil {

@@ -57,12 +57,17 @@ func begin(key Key, e Entry) error {
 	if err != nil {
 		return err
 	}
-	data = append(data, '\n')
+	return writeWhole(path, append(data, '\n'))
+}
+
+// writeWhole writes data to path through a temporary file and a rename, so
+// that a crash leaves the old content or the new, never half of either.
+func writeWhole(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, key.Project+".journal.*.tmp")
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}

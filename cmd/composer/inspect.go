@@ -26,7 +26,7 @@ func (a *app) logsCommand() *cobra.Command {
 		Short:             "View output from containers",
 		ValidArgsFunction: a.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := a.target(cmd, args, o.index)
+			t, err := a.readTarget(cmd, args, o.index)
 			if err != nil {
 				return err
 			}
@@ -85,16 +85,25 @@ func (a *app) psCommand() *cobra.Command {
 			if err := checkFormat(cmd, o.format); err != nil {
 				return err
 			}
-			t, p, err := a.targetProject(cmd, args, 0)
+			var t orchestrator.Target
+			var err error
+			if o.orphans {
+				t, err = a.readTarget(cmd, args, 0)
+			} else {
+				// Telling orphans needs the services the file defines.
+				t, opts.Project, err = a.targetProject(cmd, args, 0)
+			}
 			if err != nil {
 				return err
 			}
-			opts.Project = p
 			cs, err := query(cmd, a, func(orc *orchestrator.Orchestrator) ([]orchestrator.ContainerSummary, error) {
 				return orc.Ps(cmd.Context(), t, opts)
 			})
 			if err != nil {
 				return err
+			}
+			if o.format == "json" {
+				a.markProbed(t.Project, cs)
 			}
 			return a.printPS(cs, o)
 		},
@@ -240,7 +249,7 @@ func (a *app) topCommand() *cobra.Command {
 		Short:             "Display the running processes",
 		ValidArgsFunction: a.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := a.target(cmd, args, 0)
+			t, err := a.readTarget(cmd, args, 0)
 			if err != nil {
 				return err
 			}
@@ -279,7 +288,7 @@ func (a *app) portCommand() *cobra.Command {
 			if err != nil {
 				return usageError(cmd, fmt.Sprintf("invalid port %q", args[1]))
 			}
-			t, err := a.target(cmd, args[:1], index)
+			t, err := a.readTarget(cmd, args[:1], index)
 			if err != nil {
 				return err
 			}
@@ -309,7 +318,7 @@ func (a *app) imagesCommand() *cobra.Command {
 			if err := checkFormat(cmd, format); err != nil {
 				return err
 			}
-			t, err := a.target(cmd, args, 0)
+			t, err := a.readTarget(cmd, args, 0)
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/composer-orchestrator/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/project"
 )
 
 // target resolves the project and the services named on the command line
@@ -18,6 +19,24 @@ import (
 func (a *app) target(cmd *cobra.Command, services []string, index int) (orchestrator.Target, error) {
 	t, _, err := a.targetProject(cmd, services, index)
 	return t, err
+}
+
+// readTarget is target for commands that only read the engine (logs,
+// ps, top, port, images). Given -p and no compose file (-f or
+// COMPOSE_FILE), they work from the engine's labels alone, as docker
+// compose's do: the project's files are neither read nor validated, which
+// is most of such a command's time on a large project. Services named are
+// then matched against the labels, not checked against a file.
+func (a *app) readTarget(cmd *cobra.Command, services []string, index int) (orchestrator.Target, error) {
+	if name := a.global.projectName; name != "" && len(a.global.files) == 0 {
+		if f, _ := a.lookupEnv("COMPOSE_FILE"); f == "" {
+			if err := project.ValidateName(name); err != nil {
+				return orchestrator.Target{}, err
+			}
+			return orchestrator.Target{Project: name, Services: services, Index: index}, nil
+		}
+	}
+	return a.target(cmd, services, index)
 }
 
 // targetProject is target, and the project when a compose file was found.

@@ -71,6 +71,8 @@ type globalOptions struct {
 	dryRun      bool
 	// lockTimeout is --lock-timeout in seconds; -1 when not given.
 	lockTimeout int
+	// noHealthProbe is --no-health-probe.
+	noHealthProbe bool
 }
 
 // connection is what a run holds of the engine.
@@ -141,6 +143,9 @@ type app struct {
 	// requests sent; set and read on different goroutines.
 	writing       atomic.Pointer[writer]
 	journalFailed atomic.Bool
+	// probes serializes the read-modify-write of the probe record: the
+	// probes of one up pass on many goroutines.
+	probes sync.Mutex
 }
 
 func run(ctx context.Context, args []string, streams Streams) int {
@@ -386,6 +391,7 @@ func (a *app) rootCommand(name string) *cobra.Command {
 	f.StringVar(&g.progress, "progress", "", "Set type of progress output (auto, tty, plain, json, quiet) (default auto)")
 	f.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI control characters ("never"|"always"|"auto")`)
 	f.BoolVar(&g.dryRun, "dry-run", false, "Execute command in dry run mode: show what would change, change nothing")
+	f.BoolVar(&g.noHealthProbe, "no-health-probe", false, "Wait for the engine's own health checks only, not composer's early probes (or COMPOSER_HEALTH_PROBE=false)")
 	f.IntVar(&g.lockTimeout, "lock-timeout", -1, "Seconds to wait for another command changing the project (default 600, or COMPOSER_LOCK_TIMEOUT)")
 
 	root.AddCommand(
@@ -476,11 +482,39 @@ func (a *app) orchestrator(ctx context.Context, sink orchestrator.Sink) (*orches
 	if err := a.connectOnce(ctx); err != nil {
 		return nil, err
 	}
+	opts := []orchestrator.Option{orchestrator.WithParallel(a.parallel()), orchestrator.WithAbandon(a.hard)}
 	if a.global.dryRun {
 		// Nothing is sent that could need recovering: no journal.
-		return a.conn.orchestrator(sink, orchestrator.WithParallel(a.parallel()), orchestrator.WithAbandon(a.hard), orchestrator.WithDryRun()), nil
+		opts = append(opts, orchestrator.WithDryRun())
+	} else {
+		opts = append(opts, orchestrator.WithJournal(a.record), orchestrator.WithProbePassed(a.recordProbe))
 	}
-	return a.conn.orchestrator(sink, orchestrator.WithParallel(a.parallel()), orchestrator.WithAbandon(a.hard), orchestrator.WithJournal(a.record)), nil
+	probe, err := a.healthProbe()
+	if err != nil {
+		return nil, err
+	}
+	if !probe {
+		opts = append(opts, orchestrator.WithoutHealthProbe())
+	}
+	return a.conn.orchestrator(sink, opts...), nil
+}
+
+// healthProbe reports whether composer probes health checks itself while
+// the engine says "starting": unless --no-health-probe, or
+// COMPOSER_HEALTH_PROBE is false.
+func (a *app) healthProbe() (bool, error) {
+	if a.global.noHealthProbe {
+		return false, nil
+	}
+	v, ok := a.lookupEnv("COMPOSER_HEALTH_PROBE")
+	if !ok || v == "" {
+		return true, nil
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("invalid COMPOSER_HEALTH_PROBE %q: want true or false", v)
+	}
+	return on, nil
 }
 
 // dryRunRefused are the commands --dry-run cannot honour. Every other

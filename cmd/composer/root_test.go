@@ -566,3 +566,22 @@ func TestDescribeErrorShowsTheLine(t *testing.T) {
 		t.Errorf("another error on a terminal: %q", got)
 	}
 }
+
+// TestReadCommandsWithNameOnlyReadLabels checks that -p and no compose
+// file make the read commands work from the engine's labels alone: a
+// broken file in the project directory is never read, while a command
+// without -p does read it and fails.
+func TestReadCommandsWithNameOnlyReadLabels(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "")
+	c.write("compose.yml", "services: [broken\n")
+	for _, args := range [][]string{{"ps"}, {"ps", "--format", "json"}, {"logs"}, {"images"}, {"top"}} {
+		r := c.run(append([]string{"-p", "proj", "--project-directory", c.dir}, args...)...)
+		if r.code != 0 {
+			t.Errorf("with -p, %s read the file:\n%s", args[0], r)
+		}
+	}
+	if r := c.run("--project-directory", c.dir, "ps"); r.code != 1 || !strings.Contains(r.stderr, "compose.yml") {
+		t.Errorf("without -p, ps did not load the file:\n%s", r)
+	}
+}

@@ -43,11 +43,10 @@ type writer struct {
 //
 // p is nil for a command working from labels alone (down -p NAME).
 func (a *app) beginChange(ctx context.Context, orc *orchestrator.Orchestrator, op, name string, p *types.Project) (*writer, error) {
-	dir, err := state.Dir(a.streams.Env)
+	key, err := a.stateKey(name)
 	if err != nil {
 		return nil, err
 	}
-	key := state.Key{Dir: dir, Engine: a.conn.host, Project: name}
 	if a.global.dryRun {
 		return nil, a.prepareDryRun(ctx, orc, key, name, p)
 	}
@@ -128,6 +127,49 @@ func (a *app) checkOwner(ctx context.Context, orc *orchestrator.Orchestrator, p 
 	}
 	given := func() bool { return project.NameGiven(a.projectOptions(), p) }
 	return orc.CheckOwner(ctx, p, given)
+}
+
+// recordProbe remembers, for ps, a container that composer's own probe
+// found healthy before the engine did: the orchestrator's WithProbePassed
+// hook. A failure to write costs only that remark, so it is a warning.
+func (a *app) recordProbe(project, id string) {
+	a.probes.Lock()
+	defer a.probes.Unlock()
+	key, err := a.stateKey(project)
+	if err == nil {
+		err = state.RecordProbe(key, id, time.Now())
+	}
+	if err != nil {
+		a.warn(err.Error())
+	}
+}
+
+// markProbed fills in, for ps, when composer's probe found each container
+// healthy before the engine did. The record is a remark: one that cannot
+// be read leaves the field empty.
+func (a *app) markProbed(project string, cs []orchestrator.ContainerSummary) {
+	key, err := a.stateKey(project)
+	if err != nil {
+		return
+	}
+	probes, err := state.Probes(key)
+	if err != nil {
+		return
+	}
+	for i, c := range cs {
+		if t, ok := probes[c.ID]; ok {
+			cs[i].ReadyByProbe = t.UTC().Format(time.RFC3339)
+		}
+	}
+}
+
+// stateKey is the key of a project's local state on the engine in use.
+func (a *app) stateKey(project string) (state.Key, error) {
+	dir, err := state.Dir(a.streams.Env)
+	if err != nil {
+		return state.Key{}, err
+	}
+	return state.Key{Dir: dir, Engine: a.conn.host, Project: project}, nil
 }
 
 // record writes a request to the journal of the project being changed:

@@ -169,7 +169,7 @@ services:
 	if !strings.Contains(r.Stdout, "from-db") {
 		t.Errorf("the one-off could not reach db by name:\n%s", r)
 	}
-	if h := inspectField(p.ContainerName("db", 1), "{{.State.Health.Status}}"); h != "healthy" {
+	if h := Ready(t, p.ContainerName("db", 1)); h != "healthy" {
 		t.Errorf("db is %q after run, want healthy (its condition awaited)", h)
 	}
 	if left := oneoffContainers(t, p.Name); len(left) != 0 {

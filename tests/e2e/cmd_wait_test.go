@@ -24,7 +24,7 @@ func TestCmdUpWaitReturnsWhenHealthy(t *testing.T) {
 	p := NewProject(t, waitProject)
 	p.Compose("up", "--wait").Success(t)
 	web := p.ContainerName("web", 1)
-	if h := inspectField(web, "{{.State.Health.Status}}"); h != "healthy" {
+	if h := Ready(t, web); h != "healthy" {
 		t.Errorf("right after up --wait, %s is %q, want healthy", web, h)
 	}
 	if st := containerState(p.ContainerName("plain", 1)); st != "running" {
@@ -53,7 +53,7 @@ services:
 	if code := inspectField(p.ContainerName("job", 1), "{{.State.Status}} {{.State.ExitCode}}"); code != "exited 0" {
 		t.Errorf("job is %q after up --wait, want exited 0", code)
 	}
-	if h := inspectField(p.ContainerName("web", 1), "{{.State.Health.Status}}"); h != "healthy" {
+	if h := Ready(t, p.ContainerName("web", 1)); h != "healthy" {
 		t.Errorf("web is %q after up --wait, want healthy", h)
 	}
 }

@@ -83,8 +83,8 @@ services:
 	p.Up()
 	db := InspectContainer(t, p.ContainerName("db", 1))
 	app := InspectContainer(t, p.ContainerName("app", 1))
-	if db.State.Health == nil || db.State.Health.Status != "healthy" {
-		t.Errorf("db health = %+v when up returned, want healthy", db.State.Health)
+	if h := Ready(t, db.Name); h != "healthy" {
+		t.Errorf("db health = %s when up returned, want healthy", h)
 	}
 	if gap := app.State.StartedAt.Sub(db.State.StartedAt); gap < 2*time.Second {
 		t.Errorf("app started %s after db, before db could be healthy (2s)", gap)

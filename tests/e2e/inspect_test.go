@@ -273,3 +273,24 @@ func IDs(t *testing.T, project string) map[string]string {
 	}
 	return ids
 }
+
+// Ready reports a container's health as a wait for it sees it: "healthy"
+// when the engine says so, and also while the engine's first check is
+// still to come ("starting") if the container's own health check passes
+// when run now, as composer's probe runs it. Anything else is returned as
+// the engine reports it.
+func Ready(t *testing.T, name string) string {
+	t.Helper()
+	h := inspectField(name, "{{.State.Health.Status}}")
+	if h != "starting" {
+		return h
+	}
+	var test []string
+	if err := json.Unmarshal([]byte(inspectField(name, "{{json .Config.Healthcheck.Test}}")), &test); err != nil || len(test) < 2 || test[0] != "CMD" {
+		return h
+	}
+	if _, err := docker(append([]string{"exec", name}, test[1:]...)...); err != nil {
+		return h
+	}
+	return "healthy"
+}
