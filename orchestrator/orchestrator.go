@@ -40,8 +40,8 @@ type Option func(*options)
 
 // options are what the Options set, read once by New.
 type options struct {
-	parallel int
-	abandon  context.Context
+	parallel    int
+	abandon     context.Context
 	journal     func(Request, bool)
 	dryRun      bool
 	noProbe     bool
