@@ -1,7 +1,8 @@
 // Package state holds composer's only local files: a per-project lock, so
-// that two commands do not change the same project at once, and a journal of
+// that two commands do not change the same project at once, a journal of
 // the operation in progress, so that the next command knows the last one did
-// not finish.
+// not finish, and a record of the containers composer's health probe found
+// ready before the engine did, for ps.
 //
 // Everything else composer knows about a project it reads back from the
 // engine, from labels on containers, networks and volumes. These two cannot
