@@ -378,3 +378,40 @@ func TestJournalInFlight(t *testing.T) {
 		t.Fatalf("Begin did not start a fresh journal: %+v", e)
 	}
 }
+
+func TestProbesRecordAndForget(t *testing.T) {
+	t.Parallel()
+	key := Key{Dir: t.TempDir(), Engine: "e", Project: "web"}
+	if got, err := Probes(key); err != nil || len(got) != 0 {
+		t.Fatalf("Probes before any record = %v, %v; want empty", got, err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	old := now.Add(-8 * 24 * time.Hour)
+	if err := RecordProbe(key, "old", old); err != nil {
+		t.Fatal(err)
+	}
+	if err := RecordProbe(key, "a", now); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Probes(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got["a"].Equal(now) {
+		t.Errorf("a recorded at %v, want %v", got["a"], now)
+	}
+	if _, ok := got["old"]; ok {
+		t.Error("a record older than a week was kept")
+	}
+	// A damaged file is a lost remark, not an error.
+	path, _ := key.path(".probes")
+	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Probes(key); err != nil || len(got) != 0 {
+		t.Errorf("Probes of a damaged file = %v, %v; want empty, no error", got, err)
+	}
+	if err := RecordProbe(key, "b", now); err != nil {
+		t.Errorf("recording over a damaged file: %v", err)
+	}
+}
