@@ -151,8 +151,11 @@ func diffSpec(want engine.ContainerSpec, have engine.ContainerDetails, img engin
 	if want.StopSignal != "" || img.StopSignal != "" || h.StopSignal != "" {
 		scalar("stop_signal", want.StopSignal, h.StopSignal, img.StopSignal)
 	}
-	// An unset hostname is the container's short id.
-	if want.Hostname != "" || h.Hostname != shortID(have.ID) {
+	// An unset hostname is the container's short id, except where the
+	// container shares the host's or another container's network stack
+	// and takes that one's name.
+	sharedNet := want.NetworkMode == "host" || !namedMode(want.NetworkMode)
+	if want.Hostname != "" || !sharedNet && h.Hostname != shortID(have.ID) {
 		scalar("hostname", want.Hostname, h.Hostname, shortID(have.ID))
 	}
 	if want.Domainname != h.Domainname {

@@ -564,7 +564,8 @@ services:
 	t.Run("timeout", func(t *testing.T) {
 		t.Parallel()
 		eng, o, _ := newFake("postgres", "alpine")
-		eng.OnStart("postgres", fake.Behaviour{Health: engine.HealthStarting})
+		// The engine never decides, and the check fails when probed.
+		eng.OnStart("postgres", fake.Behaviour{Health: engine.HealthStarting, ExecExitCode: 1})
 		err := o.Up(testCtx(t), loadYAML(t, "proj", yaml), UpOptions{Wait: true, WaitTimeout: 500 * time.Millisecond})
 		if err == nil || !strings.Contains(err.Error(), "proj-db-1 is starting") {
 			t.Errorf("Up --wait error = %v, want a timeout naming proj-db-1 as starting", err)
