@@ -68,6 +68,20 @@ type Options struct {
 	// plain text without level or logger decoration, in order, before Load
 	// returns and on its goroutine. Nil writes the warnings nowhere.
 	Warn func(string)
+	// NoCache loads the project from its files even when an unchanged
+	// copy is in the project cache, and does not store it there. The
+	// cache is also off when COMPOSER_NO_CACHE is set to a true value
+	// ("1", "true", "yes"), or when there is nowhere to put it (none of
+	// COMPOSER_CACHE_DIR, XDG_CACHE_HOME and HOME is set). See cache.go.
+	NoCache bool
+	// CacheDir is the cache's directory; empty means COMPOSER_CACHE_DIR,
+	// then $XDG_CACHE_HOME/composer, then $HOME/.cache/composer. Loaded
+	// projects are kept in its projects/ subdirectory.
+	CacheDir string
+
+	// cacheTrace, when set, is told what the cache did ("hit", "miss",
+	// "store", "skip: <reason>", ...): for tests.
+	cacheTrace func(event string)
 }
 
 // ErrNoConfig reports that no compose file was named or found.
@@ -100,17 +114,19 @@ func (o Options) Lookup(key string) (string, bool) {
 	return "", false
 }
 
-func (o Options) projectOptions() (*cli.ProjectOptions, error) {
-	if o.Name != "" {
-		if err := ValidateName(o.Name); err != nil {
-			return nil, err
-		}
-	}
+// resolvedPaths are the options' paths made absolute against the working
+// directory, as projectOptions hands them to compose-go.
+type resolvedPaths struct {
+	wd, projectDir  string
+	files, envFiles []string
+}
+
+func (o Options) resolvePaths() (resolvedPaths, error) {
 	wd := o.WorkingDir
 	if wd == "" {
 		var err error
 		if wd, err = os.Getwd(); err != nil {
-			return nil, fmt.Errorf("finding the working directory: %w", err)
+			return resolvedPaths{}, fmt.Errorf("finding the working directory: %w", err)
 		}
 	}
 	files := make([]string, 0, len(o.Files))
@@ -131,6 +147,27 @@ func (o Options) projectOptions() (*cli.ProjectOptions, error) {
 	if projectDir != "" && !filepath.IsAbs(projectDir) {
 		projectDir = filepath.Join(wd, projectDir)
 	}
+	return resolvedPaths{wd: wd, projectDir: projectDir, files: files, envFiles: envFiles}, nil
+}
+
+func (o Options) projectOptions() (*cli.ProjectOptions, error) {
+	return o.projectOptionsKeeping(o.KeepEnvFiles)
+}
+
+// projectOptionsKeeping is projectOptions, keeping each service's env_file
+// list if keepEnvFiles whatever o.KeepEnvFiles says: the cache reads it to
+// know which files the load read, then drops it (discardEnvFiles).
+func (o Options) projectOptionsKeeping(keepEnvFiles bool) (*cli.ProjectOptions, error) {
+	if o.Name != "" {
+		if err := ValidateName(o.Name); err != nil {
+			return nil, err
+		}
+	}
+	rp, err := o.resolvePaths()
+	if err != nil {
+		return nil, err
+	}
+	wd, files, envFiles, projectDir := rp.wd, rp.files, rp.envFiles, rp.projectDir
 	opts := []cli.ProjectOptionsFn{
 		cli.WithEnv(o.env()),
 		cli.WithWorkingDirectory(projectDir),
@@ -144,7 +181,7 @@ func (o Options) projectOptions() (*cli.ProjectOptions, error) {
 		cli.WithInterpolation(!o.NoInterpolate),
 		cli.WithNormalization(!o.NoNormalize),
 	}
-	if !o.KeepEnvFiles {
+	if !keepEnvFiles {
 		// docker compose folds env_file into environment and drops the
 		// file list before hashing; doing the same keeps our config hash
 		// equal to theirs, so each tool sees the other's containers as
@@ -172,15 +209,50 @@ func (o Options) projectOptions() (*cli.ProjectOptions, error) {
 
 // Load reads, merges, interpolates and validates the project. The loader's
 // warnings go to o.Warn.
-func Load(ctx context.Context, o Options) (p *types.Project, err error) {
+//
+// An unchanged project comes from the project cache (cache.go) instead,
+// with the warnings its load gave; see Options.NoCache.
+func Load(ctx context.Context, o Options) (*types.Project, error) {
+	c := o.cache()
+	if c != nil {
+		if p, warnings, ok := c.lookup(o); ok {
+			if o.Warn != nil {
+				for _, w := range warnings {
+					o.Warn(w)
+				}
+			}
+			return p, nil
+		}
+	}
+	var (
+		p        *types.Project
+		err      error
+		rec      *recorder
+		warnings []string
+	)
 	// Choosing the files already warns (several candidate names, an
 	// unreadable .env), so everything runs with warnings captured.
-	captureWarnings(o.Warn, func() { p, err = load(ctx, o) })
+	captureWarnings(func(m string) { warnings = append(warnings, m) }, func() {
+		if c != nil {
+			rec = newRecorder(o)
+		}
+		p, err = load(ctx, o, rec)
+	})
+	if c != nil && err == nil {
+		c.store(o, rec, p, warnings)
+	}
+	if o.Warn != nil {
+		for _, w := range warnings {
+			o.Warn(w)
+		}
+	}
 	return p, err
 }
 
-func load(ctx context.Context, o Options) (*types.Project, error) {
-	po, err := o.projectOptions()
+// load loads the project. With a recorder, it records what the load read
+// for the cache; the project is the same.
+func load(ctx context.Context, o Options, rec *recorder) (*types.Project, error) {
+	po, err := o.projectOptionsKeeping(o.KeepEnvFiles || rec != nil)
 	if err != nil {
 		return nil, describe(locateOptionsError(err, o))
 	}
@@ -191,16 +263,39 @@ func load(ctx context.Context, o Options) (*types.Project, error) {
 	if err != nil {
 		return nil, describe(locate(err, po, o))
 	}
-	if o.NoConsistency {
-		return p, nil
+	if !o.NoConsistency {
+		if err := p.CheckContainerNameUnicity(); err != nil {
+			return nil, locate(err, po, o)
+		}
+		if err := checkScale(p); err != nil {
+			return nil, locate(err, po, o)
+		}
 	}
-	if err := p.CheckContainerNameUnicity(); err != nil {
-		return nil, locate(err, po, o)
-	}
-	if err := checkScale(p); err != nil {
-		return nil, locate(err, po, o)
+	if rec != nil {
+		// Recording interpolates again, which would warn again.
+		quietly(func() { rec.record(po, p) })
+		if !o.KeepEnvFiles {
+			discardEnvFiles(p)
+		}
 	}
 	return p, nil
+}
+
+// discardEnvFiles drops the env_file lists as compose-go's
+// WithDiscardEnvFile does once it has folded them into environment: from
+// each enabled service, and from each of its pre_start hooks that
+// compose-go resolved (one with an environment or env files).
+func discardEnvFiles(p *types.Project) {
+	for name, s := range p.Services {
+		s.EnvFiles = nil
+		for i := range s.PreStart {
+			h := &s.PreStart[i]
+			if len(h.Environment) != 0 || len(h.EnvFiles) != 0 {
+				h.EnvFiles = nil
+			}
+		}
+		p.Services[name] = s
+	}
 }
 
 // loadProject runs the loader, turning a panic on some malformed input
