@@ -213,7 +213,12 @@ func (o *Orchestrator) Restart(ctx context.Context, t Target, opts RestartOption
 }
 
 func (o *Orchestrator) restartOne(ctx context.Context, c engine.Container, timeout *time.Duration) error {
-	o.emit(KindContainer, c.Name, Restarting, false, "")
+	return o.restartWhy(ctx, c, timeout, "")
+}
+
+// restartWhy restarts a container, saying why in the events' detail.
+func (o *Orchestrator) restartWhy(ctx context.Context, c engine.Container, timeout *time.Duration, why string) error {
+	o.emit(KindContainer, c.Name, Restarting, false, why)
 	if err := o.eng.StopContainer(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
 		o.fail(KindContainer, c.Name, err)
 		return fmt.Errorf("stopping container %s: %w", c.Name, err)
@@ -222,7 +227,7 @@ func (o *Orchestrator) restartOne(ctx context.Context, c engine.Container, timeo
 		o.fail(KindContainer, c.Name, err)
 		return fmt.Errorf("starting container %s: %w", c.Name, err)
 	}
-	o.emit(KindContainer, c.Name, Restarted, true, "")
+	o.emit(KindContainer, c.Name, Restarted, true, why)
 	return nil
 }
 

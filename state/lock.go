@@ -60,8 +60,31 @@ func Acquire(ctx context.Context, key Key, me Holder, onWait func(Holder)) (*Loc
 	return l, nil
 }
 
+// AcquireSupervisor takes the project's supervise lock without waiting:
+// one supervisor (composer supervise, or an attached up) acts on a
+// project at a time, so that two do not both restart what turns
+// unhealthy. When another holds it, the lock is nil and holder says who.
+// It is apart from the project's lock, which changing commands take
+// while a supervisor runs for hours.
+func AcquireSupervisor(key Key, me Holder) (l *Lock, holder Holder, err error) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel() // one try
+	l, err = acquireFile(done, key, ".supervise.lock", me, func(h Holder) { holder = h })
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil, holder, nil
+		}
+		return nil, Holder{}, fmt.Errorf("locking the supervision of project %s: %w", key.Project, err)
+	}
+	return l, Holder{}, nil
+}
+
 func acquire(ctx context.Context, key Key, me Holder, onWait func(Holder)) (*Lock, error) {
-	path, err := key.path(".lock")
+	return acquireFile(ctx, key, ".lock", me, onWait)
+}
+
+func acquireFile(ctx context.Context, key Key, ext string, me Holder, onWait func(Holder)) (*Lock, error) {
+	path, err := key.path(ext)
 	if err != nil {
 		return nil, err
 	}

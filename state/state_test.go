@@ -415,3 +415,30 @@ func TestProbesRecordAndForget(t *testing.T) {
 		t.Errorf("recording over a damaged file: %v", err)
 	}
 }
+
+func TestOneSupervisorAtATime(t *testing.T) {
+	t.Parallel()
+	key := Key{Dir: t.TempDir(), Engine: "e", Project: "web"}
+	first, _, err := AcquireSupervisor(key, Holder{PID: 11, Command: "composer supervise"})
+	if err != nil || first == nil {
+		t.Fatalf("first supervisor: %v, %v", first, err)
+	}
+	second, holder, err := AcquireSupervisor(key, Holder{PID: 12})
+	if err != nil || second != nil || holder.PID != 11 {
+		t.Errorf("second supervisor: lock %v, holder %+v, error %v; want none, held by pid 11", second, holder, err)
+	}
+	// The project's own lock is apart: a changing command does not wait.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	l, err := Acquire(ctx, key, Holder{PID: 13}, nil)
+	if err != nil {
+		t.Fatalf("the project lock waits for the supervisor: %v", err)
+	}
+	_ = l.Release()
+	_ = first.Release()
+	third, _, err := AcquireSupervisor(key, Holder{PID: 14})
+	if err != nil || third == nil {
+		t.Errorf("after the first let go: %v, %v", third, err)
+	}
+	_ = third.Release()
+}

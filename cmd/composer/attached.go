@@ -40,10 +40,19 @@ func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []st
 	// interrupt then), not while its logs are followed: other commands
 	// (restart web, from another terminal) must not wait for that.
 	defer a.endChange(w)
+	// Once the project is up, it is kept healthy as composer supervise
+	// keeps it, while the logs are followed, unless a supervisor runs.
+	stopSupervising := func() {}
+	defer func() { stopSupervising() }()
 	code, err := orc.AttachedUp(ctx, p, orchestrator.AttachOptions{
 		Up: opts, Services: attach, Timestamps: o.timestamps, Interrupts: a.interrupts(),
 		AbortOnExit: o.abortOnExit, AbortOnFailure: o.abortOnFailure, ExitCodeFrom: o.exitCodeFrom,
-		UpDone: func() { a.endChange(w) },
+		UpDone: func() {
+			a.endChange(w)
+			if !a.global.dryRun {
+				stopSupervising = a.supervising(ctx, orc, p)
+			}
+		},
 	}, view)
 	printer.release()
 	return exitCode(code, err)

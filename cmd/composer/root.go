@@ -371,8 +371,8 @@ func (a *app) rootCommand(name string) *cobra.Command {
 					return err
 				}
 			}
-			if a.global.dryRun && dryRunRefused[cmd.Name()] {
-				return usageError(cmd, fmt.Sprintf("--dry-run is not supported by %s: it runs a process in a container, which is a change in itself", cmd.Name()))
+			if why, ok := dryRunRefused[cmd.Name()]; ok && a.global.dryRun {
+				return usageError(cmd, fmt.Sprintf("--dry-run is not supported by %s: %s", cmd.Name(), why))
 			}
 			return nil
 		},
@@ -412,6 +412,7 @@ func (a *app) rootCommand(name string) *cobra.Command {
 		a.portCommand(),
 		a.imagesCommand(),
 		a.exportCommand(),
+		a.superviseCommand(),
 	)
 	root.AddCommand(a.lifecycleCommands()...)
 	return root
@@ -520,7 +521,10 @@ func (a *app) healthProbe() (bool, error) {
 // dryRunRefused are the commands --dry-run cannot honour. Every other
 // command either changes the project, and then only pretends to (the
 // orchestrator's dry run), or only reads it, and runs as usual.
-var dryRunRefused = map[string]bool{"exec": true}
+var dryRunRefused = map[string]string{
+	"exec":      "it runs a process in a container, which is a change in itself",
+	"supervise": "it acts on what happens later, which a dry run cannot see",
+}
 
 // parallel is the concurrency bound: --parallel, then
 // COMPOSE_PARALLEL_LIMIT; 0 means unbounded.
