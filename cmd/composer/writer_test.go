@@ -277,3 +277,40 @@ func TestAttachedUpHoldsOnlyWhileBringingUp(t *testing.T) {
 		t.Fatalf("exit code %d, want 130:\n%s", r.code, r)
 	}
 }
+
+// TestSuperviseOneAtATime checks that supervise runs until interrupted,
+// leaving the project running, and that a second supervisor of the same
+// project is refused while the first runs.
+func TestSuperviseOneAtATime(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, threeServices)
+	c.eng.AddImage("alpine")
+	c.must("up", "-d")
+	interrupts := make(chan os.Signal, 1)
+	done := c.background(interrupts, "supervise")
+	c.eventually("the supervisor holds the project", func() bool {
+		l, holder, err := state.AcquireSupervisor(c.stateKey("proj"), state.Holder{})
+		if l != nil {
+			_ = l.Release() // not yet: let go at once
+		}
+		return err == nil && holder.PID != 0
+	})
+	if r := c.run("supervise"); r.code != 1 || !strings.Contains(r.stderr, "supervised already") {
+		t.Errorf("a second supervisor:\n%s", r)
+	}
+	if r := c.run("--dry-run", "supervise"); r.code != 1 || !strings.Contains(r.stderr, "--dry-run is not supported by supervise") {
+		t.Errorf("a dry run of supervise:\n%s", r)
+	}
+	if r := c.run("supervise", "--backoff", "0s"); r.code != 1 {
+		t.Errorf("--backoff 0s accepted:\n%s", r)
+	}
+	interrupts <- os.Interrupt
+	if r := <-done; r.code != 130 {
+		t.Errorf("supervise after Ctrl-C: exit %d, want 130:\n%s", r.code, r)
+	}
+	for _, ctr := range c.containers("proj") {
+		if ctr.State != engine.StateRunning {
+			t.Errorf("%s is %s after supervise ended", ctr.Name, ctr.State)
+		}
+	}
+}
