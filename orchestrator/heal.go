@@ -177,9 +177,12 @@ func (h *healer) unhealthy(o observation) []healAction {
 	rec.count++
 	rec.last = o.Time.Add(after)
 	h.restarts[o.ID] = rec
-	reason := fmt.Sprintf("unhealthy for %d checks", max(o.Checks, 1))
+	reason := "unhealthy for 1 check"
+	if o.Checks > 1 {
+		reason = fmt.Sprintf("unhealthy for %d checks", o.Checks)
+	}
 	if after > 0 {
-		reason += fmt.Sprintf(", again %d times in a row: restarted after %s", rec.count-1, after)
+		reason += fmt.Sprintf("; restart %d in a row, after %s", rec.count, after)
 	}
 	return []healAction{{Kind: healRestart, ID: o.ID, Name: o.Name, After: after, Cause: o.Service, Reason: reason}}
 }

@@ -125,7 +125,7 @@ volumes:
 	if restarts != 3 {
 		t.Errorf("%d restarts before giving up, want 3:\n%s", restarts, sup.Stderr())
 	}
-	for _, d := range []string{"restarted after 1s", "restarted after 2s"} {
+	for _, d := range []string{"restart 2 in a row, after 1s", "restart 3 in a row, after 2s"} {
 		if !strings.Contains(sup.Stderr(), d) {
 			t.Errorf("no back-off %q:\n%s", d, sup.Stderr())
 		}
