@@ -3,6 +3,7 @@
 //
 //	go run ./bench/cmd/bench [flags]
 //	go run ./bench/cmd/bench cleanup
+//	go run ./bench/cmd/bench compose-file SHAPE   # print a shape's compose file
 //
 // See bench/README.md for what it measures.
 package main
@@ -48,6 +49,11 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = floorMain(ctx, args[1:], stdout)
 	case len(args) > 0 && args[0] == "cleanup":
 		err = cleanupMain(ctx, stderr)
+	case len(args) == 2 && args[0] == "compose-file":
+		var p shape.Project
+		if p, err = shape.Build(args[1], shape.DefaultImage); err == nil {
+			_, err = stdout.Write(p.ComposeYAML())
+		}
 	default:
 		err = benchMain(ctx, args, stdout, stderr)
 	}
@@ -70,9 +76,10 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	shapes := fs.String("shapes", defaultShapes, "comma-separated shapes, from: "+strings.Join(shape.Names(), ","))
 	tools := fs.String("tools", "floor,compose,composer",
-		"comma-separated tools: floor, composer, compose ($BENCH_COMPOSE) or NAME=COMMAND")
+		"comma-separated tools: floor, composer, composer-noprobe, compose ($BENCH_COMPOSE) or NAME=[KEY=VALUE ...] COMMAND")
 	composerPath := fs.String("composer", getenv("BENCH_COMPOSER", "bin/composer"), "composer binary ($BENCH_COMPOSER)")
 	runs := fs.Int("runs", 3, "cycles per shape and tool; medians are reported")
+	reps := fs.Int("reps", 5, "for reads shapes: times each read command runs (the project is up once per tool)")
 	calls := fs.Bool("calls", false, "count API calls through a proxy on the Docker socket (adds a little latency for every tool)")
 	verbose := fs.Bool("v", false, "with -calls, list calls per endpoint")
 	settle := fs.Duration("settle", 300*time.Millisecond, "pause between operations")
@@ -93,9 +100,13 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	toolList := *tools
-	if hasTool(toolList, "composer") && !exists(*composerPath) {
-		fmt.Fprintf(stderr, "composer not found at %s: not measured (go build -o bin/composer ./cmd/composer)\n", *composerPath)
-		toolList = dropTool(toolList, "composer")
+	if !exists(*composerPath) {
+		for _, name := range []string{"composer", "composer-noprobe"} {
+			if hasTool(toolList, name) {
+				fmt.Fprintf(stderr, "composer not found at %s: %s not measured (go build -o bin/composer ./cmd/composer)\n", *composerPath, name)
+				toolList = dropTool(toolList, name)
+			}
+		}
 	}
 	ts, err := run.ParseTools(toolList, self, *composerPath, getenv("BENCH_COMPOSE", "docker-compose"))
 	if err != nil {
@@ -143,6 +154,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		FloorEnv: []string{"DOCKER_API_VERSION=" + cli.ClientVersion()},
 		Settle:   *settle,
 		Timeout:  *timeout,
+		Reps:     *reps,
 		Log:      stderr,
 		RunID:    strconv.FormatInt(time.Now().Unix()%46656, 36),
 	}
@@ -168,8 +180,15 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	res := run.Bench(ctx, cfg)
 
 	fmt.Fprintf(stdout, "## Results\n\n")
-	fmt.Fprintf(stdout, "Machine: %d CPUs, %s memory; engine %s (API %s), %s/%s. %d runs per cell, medians; total %s.\n",
-		runtime.NumCPU(), memTotal(), ver.Version, ver.APIVersion, ver.Os, ver.Arch, *runs, time.Since(start).Round(time.Second))
+	counts := fmt.Sprintf("%d runs per cell", *runs)
+	for _, p := range projects {
+		if p.Reads {
+			counts += fmt.Sprintf(" (reads shapes: one up and down per tool, every read command %d times)", *reps)
+			break
+		}
+	}
+	fmt.Fprintf(stdout, "Machine: %d CPUs, %s memory; engine %s (API %s), %s/%s. %s, medians; total %s.\n",
+		runtime.NumCPU(), memTotal(), ver.Version, ver.APIVersion, ver.Os, ver.Arch, counts, time.Since(start).Round(time.Second))
 	fmt.Fprintf(stdout, "Tools: %s.\n", strings.Join(names, ", "))
 	run.Report(stdout, res, projects, ts, *verbose)
 	if *jsonOut != "" {
@@ -236,12 +255,16 @@ func memTotal() string {
 // tools, so that process start-up is in every column.
 func floorMain(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
-	op := fs.String("op", "", "up, ps or down")
+	op := fs.String("op", "", "up, ps, down or version (start and exit: the cost of a process)")
+	wait := fs.Bool("wait", false, "with -op up, return once every service is healthy, completed or started")
 	spec := fs.String("spec", "", "project spec (JSON)")
 	workdir := fs.String("workdir", "", "project working directory (for labels)")
 	file := fs.String("file", "", "compose file (for labels)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *op == "version" {
+		return nil
 	}
 	b, err := os.ReadFile(*spec)
 	if err != nil {
@@ -256,10 +279,17 @@ func floorMain(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer cli.Close()
-	o := floor.Options{Project: p, WorkingDir: *workdir, ConfigFile: *file}
+	o := floor.Options{Project: p, WorkingDir: *workdir, ConfigFile: *file, Wait: *wait, ProbeEvery: floor.DefaultProbeEvery}
 	if v := os.Getenv("BENCH_FLOOR_LIMIT"); v != "" {
 		if o.Limit, err = strconv.Atoi(v); err != nil {
 			return fmt.Errorf("BENCH_FLOOR_LIMIT: %w", err)
+		}
+	}
+	if v := os.Getenv("BENCH_FLOOR_PROBE"); v != "" {
+		if v == "0" || v == "off" || v == "false" {
+			o.ProbeEvery = 0
+		} else if o.ProbeEvery, err = time.ParseDuration(v); err != nil {
+			return fmt.Errorf("BENCH_FLOOR_PROBE: %w", err)
 		}
 	}
 	switch *op {
@@ -270,7 +300,7 @@ func floorMain(ctx context.Context, args []string, stdout io.Writer) error {
 	case "down":
 		return floor.Down(ctx, cli, o)
 	}
-	return errors.New("floor: -op must be up, ps or down")
+	return errors.New("floor: -op must be up, ps, down or version")
 }
 
 func cleanupMain(ctx context.Context, stderr io.Writer) error {

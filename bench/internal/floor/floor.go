@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
@@ -42,7 +43,19 @@ type Options struct {
 	// Limit bounds the container calls in flight (0: no bound). It only
 	// wraps the calls, never a wait, so it cannot deadlock the schedule.
 	Limit int
+	// Wait makes Up return only once every service is healthy (if it has a
+	// healthcheck), completed (a one-shot service) or started.
+	Wait bool
+	// Probe runs a service's healthcheck test by exec every ProbeEvery
+	// while the engine has not yet said healthy, and counts the service
+	// healthy at the first pass, as composer's probe does (0: off, only
+	// the engine's health_status events count).
+	ProbeEvery time.Duration
 }
+
+// DefaultProbeEvery is how often the floor runs a healthcheck's test itself
+// while it waits for a service to turn healthy.
+const DefaultProbeEvery = 100 * time.Millisecond
 
 // limiter bounds concurrent engine calls.
 type limiter chan struct{}
@@ -216,13 +229,25 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 			actions[s.Name] = start
 		}
 	}
+	// waitedHealthy are the services something waits on to be healthy:
+	// the ones worth probing.
+	waitedHealthy := map[string]bool{}
 	for _, s := range p.Services {
+		if o.Wait && (s.Health != nil || s.OneShot) {
+			needEvents = true
+			if s.Health != nil {
+				waitedHealthy[s.Name] = true
+			}
+		}
 		if actions[s.Name] == keep {
 			continue
 		}
 		for _, d := range s.DependsOn {
 			if d.Condition != shape.Started {
 				needEvents = true
+			}
+			if d.Condition == shape.Healthy {
+				waitedHealthy[d.Service] = true
 			}
 		}
 	}
@@ -264,19 +289,23 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 		// it records the container as exited. Inspecting waits for the
 		// container's lock, so its answer is current; what happens after
 		// it comes through the stream.
-		var waitedOn []string
+		waitedOn := map[string]bool{}
 		for _, s := range p.Services {
+			if o.Wait && actions[s.Name] == keep && (s.Health != nil || s.OneShot) {
+				waitedOn[s.Name] = true
+			}
 			if actions[s.Name] == keep {
 				continue
 			}
 			for _, d := range s.DependsOn {
 				if actions[d.Service] == keep && d.Condition != shape.Started {
-					waitedOn = append(waitedOn, d.Service)
+					waitedOn[d.Service] = true
 				}
 			}
 		}
-		for _, svc := range waitedOn {
+		for svc := range waitedOn {
 			id := existing[svc].ID
+			s, _ := p.Service(svc)
 			go func() {
 				res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 				if err != nil {
@@ -286,6 +315,8 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 				if st := res.Container.State; st != nil {
 					if st.Health != nil && st.Health.Status == container.Healthy {
 						ready[svc].markHealthy()
+					} else if st.Running && waitedHealthy[svc] && o.ProbeEvery > 0 && s.Health != nil {
+						go probe(ctx, cli, id, s.Health, o.ProbeEvery, ready[svc])
 					}
 					if st.Status == container.StateExited {
 						if st.ExitCode == 0 {
@@ -357,15 +388,97 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 		r := ready[s.Name]
 		old := existing[s.Name]
 		eg.Go(func() error {
-			err := upService(ectx, cli, lim, o, s, act, old, netReady, &netErr, register, ready)
+			id, err := upService(ectx, cli, lim, o, s, act, old, netReady, &netErr, register, ready)
 			if err != nil {
 				r.fail(err)
 				return fmt.Errorf("service %s: %w", s.Name, err)
 			}
+			if waitedHealthy[s.Name] && o.ProbeEvery > 0 && s.Health != nil {
+				// Not in eg: the probe ends with ctx, when Up returns.
+				go probe(ctx, cli, id, s.Health, o.ProbeEvery, r)
+			}
 			return nil
 		})
 	}
-	return eg.Wait()
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+	if !o.Wait {
+		return nil
+	}
+	for _, s := range p.Services {
+		c := shape.Started
+		switch {
+		case s.OneShot:
+			c = shape.Completed
+		case s.Health != nil:
+			c = shape.Healthy
+		}
+		if err := ready[s.Name].wait(ctx, s.Name, c); err != nil {
+			return fmt.Errorf("waiting for %s: %w", s.Name, err)
+		}
+	}
+	return nil
+}
+
+// probe runs the healthcheck's test in container id every `every` until it
+// passes once, then marks r healthy; it ends with ctx. A failing or
+// erroring probe is not a failure: the engine's own verdict is.
+func probe(ctx context.Context, cli *client.Client, id string, h *shape.Health, every time.Duration, r *readiness) {
+	var cmd []string
+	switch {
+	case len(h.Test) > 1 && h.Test[0] == "CMD":
+		cmd = h.Test[1:]
+	case len(h.Test) == 2 && h.Test[0] == "CMD-SHELL":
+		cmd = []string{"/bin/sh", "-c", h.Test[1]}
+	default:
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.healthy:
+			return
+		case <-t.C:
+		}
+		if probeOnce(ctx, cli, id, cmd, h.Timeout) {
+			r.markHealthy()
+			return
+		}
+	}
+}
+
+// probeOnce runs one check, detached, and polls its exit code.
+func probeOnce(ctx context.Context, cli *client.Client, id string, cmd []string, timeout time.Duration) bool {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	ex, err := cli.ExecCreate(ctx, id, client.ExecCreateOptions{Cmd: cmd})
+	if err != nil {
+		return false
+	}
+	if _, err := cli.ExecStart(ctx, ex.ID, client.ExecStartOptions{Detach: true}); err != nil {
+		return false
+	}
+	for {
+		res, err := cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+		if err != nil {
+			return false
+		}
+		if !res.Running {
+			return res.ExitCode == 0
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // dispatch turns one engine event into readiness.
@@ -384,24 +497,24 @@ func dispatch(r *readiness, svc string, m events.Message) {
 }
 
 func upService(ctx context.Context, cli *client.Client, lim limiter, o Options, s shape.Service, act action, old container.Summary,
-	netReady <-chan struct{}, netErr *error, register func(id, svc string), ready map[string]*readiness) error {
+	netReady <-chan struct{}, netErr *error, register func(id, svc string), ready map[string]*readiness) (string, error) {
 	p := o.Project
 	id := old.ID
 	if act == create || act == recreate {
 		select {
 		case <-netReady:
 		case <-ctx.Done():
-			return ctx.Err()
+			return "", ctx.Err()
 		}
 		if *netErr != nil {
-			return errors.New("network not created")
+			return "", errors.New("network not created")
 		}
 	}
 	switch act {
 	case create:
 		var err error
 		if id, err = createContainer(ctx, cli, lim, o, s, containerName(p, s)); err != nil {
-			return err
+			return "", err
 		}
 	case recreate:
 		// Create the replacement under a temporary name while the old
@@ -418,29 +531,29 @@ func upService(ctx context.Context, cli *client.Client, lim limiter, o Options, 
 			return err
 		})
 		if err := eg.Wait(); err != nil {
-			return err
+			return "", err
 		}
 		if _, err := cli.ContainerRemove(ctx, old.ID, client.ContainerRemoveOptions{}); err != nil {
-			return err
+			return "", err
 		}
 		if _, err := cli.ContainerRename(ctx, id, client.ContainerRenameOptions{NewName: containerName(p, s)}); err != nil {
-			return err
+			return "", err
 		}
 	}
 	register(id, s.Name)
 	for _, d := range s.DependsOn {
 		if err := ready[d.Service].wait(ctx, d.Service, d.Condition); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if err := lim.do(ctx, func() error {
 		_, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
 		return err
 	}); err != nil {
-		return fmt.Errorf("starting: %w", err)
+		return "", fmt.Errorf("starting: %w", err)
 	}
 	ready[s.Name].markStarted()
-	return nil
+	return id, nil
 }
 
 func createContainer(ctx context.Context, cli *client.Client, lim limiter, o Options, s shape.Service, name string) (string, error) {
@@ -467,7 +580,17 @@ func createContainer(ctx context.Context, cli *client.Client, lim limiter, o Opt
 		}),
 	}
 	if h := s.Health; h != nil {
-		cfg.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, Retries: h.Retries}
+		cfg.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, Retries: h.Retries, StartPeriod: h.StartPeriod}
+	}
+	hostCfg := &container.HostConfig{NetworkMode: container.NetworkMode(networkName(p))}
+	if len(s.Ports) > 0 {
+		cfg.ExposedPorts = network.PortSet{}
+		hostCfg.PortBindings = network.PortMap{}
+		for _, port := range s.Ports {
+			cp := network.MustParsePort(fmt.Sprintf("%d/tcp", port))
+			cfg.ExposedPorts[cp] = struct{}{}
+			hostCfg.PortBindings[cp] = []network.PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1")}}
+		}
 	}
 	net := networkName(p)
 	var res client.ContainerCreateResult
@@ -475,7 +598,7 @@ func createContainer(ctx context.Context, cli *client.Client, lim limiter, o Opt
 		res, err = cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 			Name:       name,
 			Config:     cfg,
-			HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(net)},
+			HostConfig: hostCfg,
 			NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
 				net: {Aliases: []string{s.Name, containerName(p, s)}},
 			}},

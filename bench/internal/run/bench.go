@@ -41,6 +41,9 @@ type Config struct {
 	Settle time.Duration
 	// Timeout bounds every operation.
 	Timeout time.Duration
+	// Reps is how many times a reads shape runs each read command (its
+	// project is brought up once per tool, whatever Runs says).
+	Reps int
 	// RunID goes into every project name, so that a run never trips over
 	// what an earlier, interrupted one left behind.
 	RunID string
@@ -97,6 +100,15 @@ func projectName(shapeName, tool, runID string) string {
 func Bench(ctx context.Context, cfg Config) *Results {
 	res := &Results{Samples: map[Key][]Sample{}, CallKinds: map[Key]map[string]int{}}
 	for _, base := range cfg.Shapes {
+		if base.Reads {
+			for _, t := range cfg.Tools {
+				if ctx.Err() != nil {
+					return res
+				}
+				readsCycle(ctx, cfg, res, base, t)
+			}
+			continue
+		}
 		for run := range cfg.Runs {
 			for i := range cfg.Tools {
 				if ctx.Err() != nil {
@@ -108,6 +120,109 @@ func Bench(ctx context.Context, cfg Config) *Results {
 		}
 	}
 	return res
+}
+
+// cell runs op once and records the sample; it reports the sample's error
+// (the operation's, or the check's after it).
+func (cfg Config) cell(ctx context.Context, res *Results, base, current shape.Project, t Tool, op Op, tg Target, run int) error {
+	var env []string
+	if cfg.Proxy != nil {
+		env = append(env, "DOCKER_HOST="+cfg.Proxy.Host())
+		cfg.Proxy.Take()
+	}
+	if t.Floor {
+		env = append(env, cfg.FloorEnv...)
+	}
+	s := t.Exec(ctx, op, tg, env, cfg.Timeout)
+	k := Key{base.Shape, t.Name, op}
+	if cfg.Proxy != nil {
+		var kinds map[string]int
+		s.Calls, kinds = cfg.Proxy.Take()
+		if _, ok := res.CallKinds[k]; !ok {
+			res.CallKinds[k] = kinds
+		}
+	}
+	if s.Err == nil {
+		s.Err = verify(ctx, cfg.Client, current, op)
+	}
+	res.Samples[k] = append(res.Samples[k], s)
+	calls := ""
+	if s.Calls >= 0 {
+		calls = fmt.Sprintf(" %4d calls", s.Calls)
+	}
+	fmt.Fprintf(cfg.Log, "  %-10s %-16s run %d %-12s %9s  cpu %8s  rss %5.1f MB%s\n",
+		base.Shape, t.Name, run+1, op, fmtDur(s.Wall), fmtDur(s.CPU), float64(s.MaxRSS)/1e6, calls)
+	return s.Err
+}
+
+func (cfg Config) settle(ctx context.Context) error {
+	select {
+	case <-time.After(cfg.Settle):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// readsCycle brings a reads shape up once with tool t (the floor with its
+// own up), times every read command Reps times in turn, then takes it down.
+func readsCycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t Tool) {
+	p := base
+	p.Name = projectName(base.Shape, t.Name, cfg.RunID+"1")
+	dir := filepath.Join(cfg.WorkDir, p.Name)
+	tg := Target{
+		Project: p.Name, Dir: dir, ComposeFile: filepath.Join(dir, "compose.yaml"), SpecFile: filepath.Join(dir, "spec.json"),
+		EmptyDir: filepath.Join(cfg.WorkDir, "empty"), PortService: p.ReadService, Port: p.ReadPort,
+	}
+	fail := func(format string, args ...any) {
+		msg := fmt.Sprintf("%s: ", p.Name) + fmt.Sprintf(format, args...)
+		res.Errors = append(res.Errors, msg)
+		fmt.Fprintln(cfg.Log, "  ERROR", msg)
+	}
+	for _, d := range []string{dir, tg.EmptyDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			fail("%v", err)
+			return
+		}
+	}
+	if err := removeProject(ctx, cfg.Client, p.Name); err != nil {
+		fail("cleaning up before the cycle: %v", err)
+		return
+	}
+	defer func() {
+		if err := removeProject(context.WithoutCancel(ctx), cfg.Client, p.Name); err != nil {
+			fail("cleaning up after the cycle: %v", err)
+		}
+	}()
+	current := p.WithGen(0)
+	if err := write(tg, current); err != nil {
+		fail("%v", err)
+		return
+	}
+	if err := cfg.cell(ctx, res, base, current, t, OpUp, tg, 0); err != nil {
+		fail("%v", err)
+		return
+	}
+	reps := max(cfg.Reps, 1)
+	for rep := range reps {
+		for _, op := range ReadOps {
+			if !t.Supports(op) {
+				continue
+			}
+			if cfg.settle(ctx) != nil {
+				return
+			}
+			if err := cfg.cell(ctx, res, base, current, t, op, tg, rep); err != nil {
+				fail("%v", err)
+			}
+		}
+	}
+	if cfg.settle(ctx) != nil {
+		return
+	}
+	if err := cfg.cell(ctx, res, base, current, t, OpDown, tg, 0); err != nil {
+		fail("%v", err)
+	}
 }
 
 func cycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t Tool, run int) {
@@ -134,15 +249,11 @@ func cycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t 
 		}
 	}()
 
-	var env []string
-	if cfg.Proxy != nil {
-		env = append(env, "DOCKER_HOST="+cfg.Proxy.Host())
-	}
-	if t.Floor {
-		env = append(env, cfg.FloorEnv...)
-	}
 	current := p.WithGen(0)
-	for _, op := range Ops {
+	for _, op := range OpsFor(p) {
+		if !t.Supports(op) {
+			continue
+		}
 		if op == OpChange {
 			current = p.WithGen(1)
 		}
@@ -150,40 +261,15 @@ func cycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t 
 			fail("%v", err)
 			return
 		}
-		if cfg.Proxy != nil {
-			cfg.Proxy.Take()
-		}
-		s := t.Exec(ctx, op, tg, env, cfg.Timeout)
-		if cfg.Proxy != nil {
-			var kinds map[string]int
-			s.Calls, kinds = cfg.Proxy.Take()
-			k := Key{p.Shape, t.Name, op}
-			if _, ok := res.CallKinds[k]; !ok {
-				res.CallKinds[k] = kinds
-			}
-		}
-		if s.Err == nil {
-			s.Err = verify(ctx, cfg.Client, current, op)
-		}
-		k := Key{base.Shape, t.Name, op}
-		res.Samples[k] = append(res.Samples[k], s)
-		calls := ""
-		if s.Calls >= 0 {
-			calls = fmt.Sprintf(" %4d calls", s.Calls)
-		}
-		fmt.Fprintf(cfg.Log, "  %-10s %-16s run %d %-10s %9s  cpu %8s  rss %5.1f MB%s\n",
-			base.Shape, t.Name, run+1, op, fmtDur(s.Wall), fmtDur(s.CPU), float64(s.MaxRSS)/1e6, calls)
-		if s.Err != nil {
-			fail("%v", s.Err)
+		if err := cfg.cell(ctx, res, base, current, t, op, tg, run); err != nil {
+			fail("%v", err)
 			// Only ps leaves the project as it found it; after any other
 			// failure the later measurements would not mean what they say.
 			if op != OpPs {
 				return
 			}
 		}
-		select {
-		case <-time.After(cfg.Settle):
-		case <-ctx.Done():
+		if cfg.settle(ctx) != nil {
 			return
 		}
 	}
@@ -203,7 +289,7 @@ func write(tg Target, p shape.Project) error {
 // verify checks the engine state an operation should have left, untimed.
 func verify(ctx context.Context, cli *client.Client, p shape.Project, op Op) error {
 	switch op {
-	case OpPs:
+	case OpPs, OpVersion, OpPsNoFile, OpLogs, OpTop, OpPort, OpImages, OpConfig:
 		return nil
 	case OpDown:
 		f := make(client.Filters).Add("label", labels.Project+"="+p.Name)

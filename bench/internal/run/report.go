@@ -87,13 +87,27 @@ func Report(w io.Writer, res *Results, shapes []shape.Project, tools []Tool, ver
 				ratios = append(ratios, ratio{composerName, o})
 			}
 		}
+		// For reads, every command is also put against the same tool's
+		// version command: the cost of starting that tool at all.
+		var selfRatios []string
+		if p.Reads {
+			for _, t := range tools {
+				if !t.Floor && t.Name != "composer-noprobe" {
+					selfRatios = append(selfRatios, t.Name)
+				}
+			}
+		}
 		for _, r := range ratios {
 			head = append(head, r.num+" ÷ "+r.den)
 		}
+		for _, n := range selfRatios {
+			head = append(head, n+" ÷ "+n+" version")
+		}
 		row(w, head)
 		row(w, dashes(len(head)))
-		for _, op := range Ops {
-			cells := []string{string(op)}
+		ops := OpsFor(p)
+		for _, op := range ops {
+			cells := []string{opLabel(p, op)}
 			st := map[string]stat{}
 			for _, t := range tools {
 				s := summarize(res.Samples[Key{p.Shape, t.Name, op}])
@@ -101,12 +115,14 @@ func Report(w io.Writer, res *Results, shapes []shape.Project, tools []Tool, ver
 				cells = append(cells, cellWall(s))
 			}
 			for _, r := range ratios {
-				a, b := st[r.num], st[r.den]
-				if a.n == 0 || b.n == 0 || b.wall == 0 {
+				cells = append(cells, ratioCell(st[r.num], st[r.den]))
+			}
+			for _, n := range selfRatios {
+				if op == OpUp || op == OpDown {
 					cells = append(cells, "–")
 					continue
 				}
-				cells = append(cells, fmt.Sprintf("%.2f", float64(a.wall)/float64(b.wall)))
+				cells = append(cells, ratioCell(st[n], summarize(res.Samples[Key{p.Shape, n, OpVersion}])))
 			}
 			row(w, cells)
 		}
@@ -118,8 +134,8 @@ func Report(w io.Writer, res *Results, shapes []shape.Project, tools []Tool, ver
 		}
 		row(w, head)
 		row(w, dashes(len(head)))
-		for _, op := range Ops {
-			cells := []string{string(op)}
+		for _, op := range ops {
+			cells := []string{opLabel(p, op)}
 			for _, t := range tools {
 				s := summarize(res.Samples[Key{p.Shape, t.Name, op}])
 				if s.n == 0 {
@@ -136,7 +152,7 @@ func Report(w io.Writer, res *Results, shapes []shape.Project, tools []Tool, ver
 		}
 		if verbose {
 			for _, t := range tools {
-				for _, op := range Ops {
+				for _, op := range ops {
 					if kinds := res.CallKinds[Key{p.Shape, t.Name, op}]; len(kinds) > 0 {
 						fmt.Fprintf(w, "\n%s %s calls:\n```\n%s```\n", t.Name, op, proxy.Format(kinds))
 					}
@@ -150,6 +166,22 @@ func Report(w io.Writer, res *Results, shapes []shape.Project, tools []Tool, ver
 			fmt.Fprintf(w, "- %s\n", e)
 		}
 	}
+}
+
+func ratioCell(a, b stat) string {
+	if a.n == 0 || b.n == 0 || b.wall == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", float64(a.wall)/float64(b.wall))
+}
+
+// opLabel names an operation's row; a reads shape's up and down happen
+// once per tool.
+func opLabel(p shape.Project, op Op) string {
+	if p.Reads && (op == OpUp || op == OpDown) {
+		return string(op) + " (once)"
+	}
+	return string(op)
 }
 
 func cellWall(s stat) string {

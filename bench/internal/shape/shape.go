@@ -34,10 +34,11 @@ type Dep struct {
 // Health is a container healthcheck. The test is run without a shell, since
 // the image has none.
 type Health struct {
-	Test     []string
-	Interval time.Duration
-	Timeout  time.Duration
-	Retries  int
+	Test        []string
+	Interval    time.Duration
+	Timeout     time.Duration
+	Retries     int
+	StartPeriod time.Duration
 }
 
 // Service is one service of a benchmark project.
@@ -50,6 +51,14 @@ type Service struct {
 	// OneShot marks a service that runs to completion (exit 0) instead of
 	// staying up; a finished one-shot service is in its desired state.
 	OneShot bool
+	// EnvText, where set for a variable of Env, is what the compose file
+	// says instead of the plain value: an interpolation such as
+	// "${BENCH_MODE:-production}" whose result (with nothing set in the
+	// environment) is the value in Env, which the floor uses.
+	EnvText map[string]string
+	// Ports are container ports (tcp) published on 127.0.0.1 with a host
+	// port the engine chooses, so that projects never collide.
+	Ports []int
 }
 
 // Project is a benchmark project.
@@ -64,6 +73,20 @@ type Project struct {
 	// the benchmark created can be found and removed by label.
 	Labels   map[string]string
 	Services []Service
+	// ImageVar, if set, is the variable the compose file reads the image
+	// from ("${ImageVar:-Image}"); nothing sets it, so it is Image.
+	ImageVar string `json:",omitempty"`
+	// Wait makes the measured up an "up -d --wait" and the floor wait
+	// until every service is healthy, completed or started; the cycle is
+	// then only that up and a down.
+	Wait bool `json:",omitempty"`
+	// Reads makes the cycle a read-command benchmark: the project is
+	// brought up once per tool and read commands are timed over it.
+	Reads bool `json:",omitempty"`
+	// ReadService and ReadPort are the service and published container
+	// port that the port command asks about.
+	ReadService string `json:",omitempty"`
+	ReadPort    int    `json:",omitempty"`
 }
 
 // BenchLabel marks every resource the benchmark creates.
@@ -83,7 +106,29 @@ const healthInterval = 500 * time.Millisecond
 
 // Names lists the known shapes in a sensible running order.
 func Names() []string {
-	return []string{"fan10", "fan50", "fan100", "fan200", "chain10", "chain20", "layers4x8", "healthy5", "job10"}
+	return []string{"fan10", "fan50", "fan100", "fan200", "chain10", "chain20", "layers4x8", "healthy5", "job10",
+		"hchain5", "airflow", "reads10", "reads200", "reads500"}
+}
+
+// hchainHealth is the healthcheck of the hchainN shape: an interval as long
+// as real projects use, so that a tool waiting for the engine's word waits
+// an interval per level.
+var hchainHealth = Health{
+	Test:     []string{"CMD", "/app", "check", "/healthy"},
+	Interval: 5 * time.Second,
+	Timeout:  2 * time.Second,
+	Retries:  3,
+}
+
+// readsHealth is the healthcheck of the readsN shapes. Its interval is long
+// so that hundreds of checks do not load the engine while read commands are
+// timed: the checks are there for the tools to read and render, and the
+// containers stay "health: starting" during the measurement.
+var readsHealth = Health{
+	Test:     []string{"CMD", "/app", "check", "/healthy"},
+	Interval: 10 * time.Minute,
+	Timeout:  2 * time.Second,
+	Retries:  3,
 }
 
 // Build returns the project for a shape name.
@@ -128,6 +173,36 @@ func Build(name, image string) (Project, error) {
 				p.Services = append(p.Services, s)
 			}
 		}
+	case strings.HasPrefix(name, "hchain"):
+		n, err := strconv.Atoi(strings.TrimPrefix(name, "hchain"))
+		if err != nil || n < 1 {
+			return Project{}, fmt.Errorf("bad shape %q", name)
+		}
+		for i := range n {
+			h := hchainHealth
+			s := Service{
+				Name:    fmt.Sprintf("h%d", i),
+				Command: []string{"healthy-after", "200ms", "/healthy"},
+				Env:     map[string]string{GenEnv: "0"},
+				Health:  &h,
+			}
+			if i > 0 {
+				s.DependsOn = []Dep{{fmt.Sprintf("h%d", i-1), Healthy}}
+			}
+			p.Services = append(p.Services, s)
+		}
+	case name == "airflow":
+		p.Services = airflow()
+		p.Wait = true
+	case strings.HasPrefix(name, "reads"):
+		n, err := strconv.Atoi(strings.TrimPrefix(name, "reads"))
+		if err != nil || n < 1 {
+			return Project{}, fmt.Errorf("bad shape %q", name)
+		}
+		p.Services = reads(n)
+		p.Reads = true
+		p.ImageVar = "BENCH_IMAGE"
+		p.ReadService, p.ReadPort = p.Services[0].Name, readsPort
 	case strings.HasPrefix(name, "healthy"):
 		n, err := strconv.Atoi(strings.TrimPrefix(name, "healthy"))
 		if err != nil || n < 1 {
@@ -170,6 +245,118 @@ func Build(name, image string) (Project, error) {
 		return Project{}, fmt.Errorf("unknown shape %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
 	return p, nil
+}
+
+// airflow is shaped like Apache Airflow's documented compose file (see
+// examples/airflow): PostgreSQL and Redis with healthchecks, a one-shot
+// init job waiting for both, and the Airflow components waiting for the job
+// to complete and for both stores to be healthy, the worker also for the
+// API server to be healthy. Intervals, timeouts, retries and start periods
+// are the file's; every service is the bench image turning healthy 200 to
+// 500 ms after its start, the init job exits 0 after 1 s.
+func airflow() []Service {
+	check := []string{"CMD", "/app", "check", "/healthy"}
+	common := map[string]string{
+		GenEnv:                                    "0",
+		"AIRFLOW__CORE__EXECUTOR":                 "CeleryExecutor",
+		"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN":     "postgresql+psycopg2://airflow:airflow@postgres/airflow",
+		"AIRFLOW__CELERY__RESULT_BACKEND":         "db+postgresql://airflow:airflow@postgres/airflow",
+		"AIRFLOW__CELERY__BROKER_URL":             "redis://redis:6379/0",
+		"AIRFLOW__CORE__FERNET_KEY":               "",
+		"AIRFLOW__CORE__LOAD_EXAMPLES":            "false",
+		"AIRFLOW__CORE__EXECUTION_API_SERVER_URL": "http://airflow-apiserver:8080/execution/",
+	}
+	stores := []Dep{{"postgres", Healthy}, {"redis", Healthy}}
+	component := func(name, after string, deps ...Dep) Service {
+		return Service{
+			Name:      name,
+			Command:   []string{"healthy-after", after, "/healthy"},
+			Env:       common,
+			DependsOn: append(append([]Dep(nil), stores...), append(deps, Dep{"airflow-init", Completed})...),
+			Health:    &Health{Test: check, Interval: 30 * time.Second, Timeout: 10 * time.Second, Retries: 5, StartPeriod: 30 * time.Second},
+		}
+	}
+	api := component("airflow-apiserver", "400ms")
+	api.Ports = []int{8080}
+	return []Service{
+		{
+			Name:    "postgres",
+			Command: []string{"healthy-after", "500ms", "/healthy"},
+			Env:     map[string]string{GenEnv: "0", "POSTGRES_USER": "airflow", "POSTGRES_PASSWORD": "airflow", "POSTGRES_DB": "airflow"},
+			Health:  &Health{Test: check, Interval: 10 * time.Second, Timeout: 5 * time.Second, Retries: 5, StartPeriod: 5 * time.Second},
+		},
+		{
+			Name:    "redis",
+			Command: []string{"healthy-after", "200ms", "/healthy"},
+			Env:     map[string]string{GenEnv: "0"},
+			Health:  &Health{Test: check, Interval: 10 * time.Second, Timeout: 30 * time.Second, Retries: 50, StartPeriod: 30 * time.Second},
+		},
+		{
+			Name:      "airflow-init",
+			Command:   []string{"exit", "0", "1s"},
+			Env:       merged(common, map[string]string{"_AIRFLOW_DB_MIGRATE": "true"}),
+			DependsOn: stores,
+			OneShot:   true,
+		},
+		api,
+		component("airflow-scheduler", "300ms"),
+		component("airflow-dag-processor", "300ms"),
+		component("airflow-triggerer", "300ms"),
+		component("airflow-worker", "400ms", Dep{"airflow-apiserver", Healthy}),
+	}
+}
+
+// readsPort is the container port that every tenth service of the readsN
+// shapes publishes.
+const readsPort = 8080
+
+// reads returns n services in ten levels (fewer when n < 10): level l's
+// service at position w depends on level l-1's at w, so the project is n/10
+// chains of ten started side by side. Every service has a healthcheck and
+// environment interpolated from variables nobody sets; every tenth
+// publishes a port (only a few, because each published port costs the
+// engine a proxy process).
+func reads(n int) []Service {
+	levels := min(10, n)
+	width := (n + levels - 1) / levels
+	var out []Service
+	for i := range n {
+		h := readsHealth
+		s := Service{
+			Name:    fmt.Sprintf("r%03d", i),
+			Command: []string{"healthy-after", "0s", "/healthy"},
+			Env: map[string]string{
+				GenEnv:        "0",
+				"APP_MODE":    "production",
+				"APP_NAME":    fmt.Sprintf("app-r%03d", i),
+				"APP_REPLICA": strconv.Itoa(i % width),
+			},
+			EnvText: map[string]string{
+				"APP_MODE":    "${BENCH_MODE:-production}",
+				"APP_NAME":    fmt.Sprintf("${BENCH_PREFIX:-app}-r%03d", i),
+				"APP_REPLICA": fmt.Sprintf("${BENCH_REPLICA_%d:-%d}", i%width, i%width),
+			},
+			Health: &h,
+		}
+		if i >= width {
+			s.DependsOn = []Dep{{fmt.Sprintf("r%03d", i-width), Started}}
+		}
+		if i%10 == 0 {
+			s.Ports = []int{readsPort}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func merged(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func sleeper(name string) Service {
@@ -252,13 +439,30 @@ func (p Project) ComposeYAML() []byte {
 	b.WriteString("services:\n")
 	for _, s := range p.Services {
 		fmt.Fprintf(&b, "  %s:\n", s.Name)
-		fmt.Fprintf(&b, "    image: %s\n", p.Image)
+		if p.ImageVar != "" {
+			fmt.Fprintf(&b, "    image: %s\n", strconv.Quote("${"+p.ImageVar+":-"+p.Image+"}"))
+		} else {
+			fmt.Fprintf(&b, "    image: %s\n", p.Image)
+		}
 		fmt.Fprintf(&b, "    command: %s\n", flow(s.Command))
 		if len(s.Env) > 0 {
 			b.WriteString("    environment:\n")
 			for _, kv := range s.EnvList() {
 				k, v, _ := strings.Cut(kv, "=")
+				if t, ok := s.EnvText[k]; ok {
+					v = t
+				} else {
+					// A literal value: escape what the loader would
+					// interpolate.
+					v = strings.ReplaceAll(v, "$", "$$")
+				}
 				fmt.Fprintf(&b, "      %s: %s\n", k, strconv.Quote(v))
+			}
+		}
+		if len(s.Ports) > 0 {
+			b.WriteString("    ports:\n")
+			for _, port := range s.Ports {
+				fmt.Fprintf(&b, "      - %s\n", strconv.Quote(fmt.Sprintf("127.0.0.1::%d", port)))
 			}
 		}
 		writeLabels(&b, "    ", p.Labels)
@@ -274,6 +478,9 @@ func (p Project) ComposeYAML() []byte {
 			fmt.Fprintf(&b, "      interval: %s\n", h.Interval)
 			fmt.Fprintf(&b, "      timeout: %s\n", h.Timeout)
 			fmt.Fprintf(&b, "      retries: %d\n", h.Retries)
+			if h.StartPeriod > 0 {
+				fmt.Fprintf(&b, "      start_period: %s\n", h.StartPeriod)
+			}
 		}
 	}
 	b.WriteString("networks:\n  default:\n")
