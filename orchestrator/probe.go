@@ -16,9 +16,9 @@ import (
 // level even when the service was ready in 200 ms. While the engine still
 // says "starting", composer runs the service's own check the way the
 // engine would (an exec of the same test, as the container's user, with
-// its environment, bounded by the check's timeout), first after
-// probeFirst and then backing off, and counts the container healthy at
-// the first pass. A failing probe is not a failure: only the engine's
+// its environment, bounded by the check's timeout), first probeFirst
+// after the container's start, then backing off, and counts the container
+// healthy at the first pass. A failing probe is not a failure: only the engine's
 // "unhealthy", or the container stopping, is.
 const (
 	probeFirst = 250 * time.Millisecond
@@ -112,8 +112,12 @@ func (o *Orchestrator) probe(ctx context.Context, id string, pass func()) {
 	if hc.Interval > 0 && hc.Interval < ceiling {
 		ceiling = hc.Interval
 	}
-	delay := probeFirst
-	for {
+	// The first probe comes probeFirst after the container's start: at
+	// once for one that has run a while already (a dependency up found
+	// running, whose engine check is still to come), so that it is known
+	// ready without waiting at all.
+	first := probeFirst - time.Since(d.StartedAt)
+	for delay := max(first, 0); ; delay = min(max(delay*3/2, probeFirst), ceiling) {
 		if sleep(ctx, delay) != nil {
 			return
 		}
@@ -121,7 +125,6 @@ func (o *Orchestrator) probe(ctx context.Context, id string, pass func()) {
 			pass()
 			return
 		}
-		delay = min(delay*3/2, ceiling)
 	}
 }
 

@@ -141,3 +141,24 @@ func TestFailingProbeIsNotAFailure(t *testing.T) {
 		})
 	}
 }
+
+func TestNoOpUpWaitsForNothing(t *testing.T) {
+	t.Parallel()
+	eng := fake.New()
+	eng.AddImage("db:1")
+	eng.AddImage("api:1")
+	// The engine's check never comes; only the probe says healthy.
+	eng.OnStart("db:1", fake.Behaviour{Health: engine.HealthStarting, ExecExitCode: 0})
+	o := New(eng, nil)
+	p := loadYAML(t, "noop", probeYAML)
+	mustUp(t, o, p, UpOptions{})
+	eng.ResetCalls()
+	start := time.Now()
+	mustUp(t, o, p, UpOptions{})
+	if n := eng.Calls("Exec"); n != 0 {
+		t.Errorf("a no-op up probed %d times: it waited for a dependency of a service it leaves alone", n)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("a no-op up took %s", took)
+	}
+}

@@ -402,8 +402,11 @@ func shortID(id string) string {
 // start waits for the service's dependencies, then retires replaced and
 // surplus containers and starts the service's containers.
 func (r *upRun) start(ctx context.Context, name string) error {
-	// With --no-start nothing runs, so no condition could ever be met.
-	if !r.opts.NoStart {
+	// With --no-start nothing runs, so no condition could ever be met;
+	// and a service whose containers all run on, untouched, starts
+	// nothing that would need its dependencies ready (a no-op up would
+	// otherwise wait on every health check again).
+	if !r.opts.NoStart && !r.untouched(name) {
 		if err := r.waitDependencies(ctx, name); err != nil {
 			return err
 		}
@@ -447,6 +450,17 @@ func (r *upRun) start(ctx context.Context, name string) error {
 	}
 	r.started.Store(name, true)
 	return nil
+}
+
+// untouched reports whether up leaves every container of a service
+// running as it is.
+func (r *upRun) untouched(name string) bool {
+	for _, a := range r.plan.Services[name] {
+		if a.Kind != ActKeep {
+			return false
+		}
+	}
+	return true
 }
 
 func (o *Orchestrator) startOne(ctx context.Context, c engine.Container) error {
