@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/composer-orchestrator/composer/engine"
 	"github.com/composer-orchestrator/composer/labels"
@@ -275,14 +276,36 @@ func (o *Orchestrator) Images(ctx context.Context, t Target) ([]ImageSummary, er
 	if err != nil {
 		return nil, err
 	}
-	out := []ImageSummary{}
+	// One inspect per image, not per container: a project's containers
+	// mostly share a few images.
+	var images syncMap[string, engine.Image]
+	eg, ectx := errgroup.WithContext(ctx)
+	seen := map[string]bool{}
 	for _, c := range cs {
-		img, err := o.eng.InspectImage(ctx, c.ImageID)
-		if errors.Is(err, engine.ErrNotFound) {
+		if seen[c.ImageID] {
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("inspecting the image of %s: %w", c.Name, err)
+		seen[c.ImageID] = true
+		eg.Go(func() error {
+			img, err := o.eng.InspectImage(ectx, c.ImageID)
+			if errors.Is(err, engine.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("inspecting the image of %s: %w", c.Name, err)
+			}
+			images.Store(c.ImageID, img)
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	out := []ImageSummary{}
+	for _, c := range cs {
+		img, ok := images.Load(c.ImageID)
+		if !ok {
+			continue // gone since the container was made
 		}
 		repo, tag := c.Image, "latest"
 		if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
