@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/composer-orchestrator/composer/engine"
+	"github.com/composer-orchestrator/composer/engine/fake"
+	"github.com/composer-orchestrator/composer/state"
 )
 
 // TestAttachedUpExitCode checks the exit code of up without -d: that of
@@ -428,5 +430,44 @@ func TestUpIsIdempotent(t *testing.T) {
 				t.Errorf("containers = %v", got)
 			}
 		})
+	}
+}
+
+// TestAttachedUpSupervises checks that up without -d keeps the project
+// healthy while it follows the logs, as composer supervise does: a
+// container that opted in and turns unhealthy is restarted.
+func TestAttachedUpSupervises(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, `services:
+  web:
+    image: img
+    labels: {autoheal: "true"}
+    healthcheck: {test: ["CMD", "true"], interval: 1h}
+`)
+	c.eng.AddImage("img")
+	c.eng.OnStart("img", fake.Behaviour{HealthAfter: 10 * time.Millisecond, ExecExitCode: 1})
+	interrupts := make(chan os.Signal, 2)
+	done := c.attachedUp(interrupts, "proj-web-1", "--progress", "plain", "up")
+	c.eventually("web is healthy", func() bool { d, ok := c.inspect("proj-web-1"); return ok && d.Health == engine.HealthHealthy })
+	before, _ := c.inspect("proj-web-1")
+	// The supervisor holds the project once the project is up.
+	c.eventually("the attached up supervises", func() bool {
+		l, holder, err := state.AcquireSupervisor(c.stateKey("proj"), state.Holder{})
+		if l != nil {
+			_ = l.Release()
+		}
+		return err == nil && holder.PID != 0
+	})
+	if err := c.eng.SetHealth("proj-web-1", engine.HealthUnhealthy); err != nil {
+		t.Fatal(err)
+	}
+	c.eventually("web is restarted", func() bool {
+		d, ok := c.inspect("proj-web-1")
+		return ok && d.StartedAt.After(before.StartedAt)
+	})
+	interrupts <- os.Interrupt
+	r := waitResult(t, done)
+	if !strings.Contains(r.stderr, "Container proj-web-1  Restarted (unhealthy for 3 checks)") {
+		t.Errorf("the restart is not reported:\n%s", r)
 	}
 }
