@@ -26,6 +26,8 @@ const (
 	// probeTimeout bounds a probe whose check sets no timeout, as the
 	// engine's default does.
 	probeTimeout = 30 * time.Second
+	// probeSlack is added to the check's timeout for the exec's own cost.
+	probeSlack = 5 * time.Second
 )
 
 // WithoutHealthProbe leaves health to the engine alone: a dependent
@@ -104,14 +106,20 @@ func (o *Orchestrator) probe(ctx context.Context, id string, pass func()) {
 	if len(cmd) == 0 {
 		return
 	}
+	// Where the engine checks often anyway, a probe gains little and
+	// costs an exec, which is not cheap on a loaded engine.
+	if hc.Interval > 0 && hc.Interval <= probeMax {
+		return
+	}
+	// The engine runs its check inside itself; a probe is an exec over
+	// the API, which costs seconds more on a loaded engine: without
+	// slack, every probe would time out exactly when waiting is slowest.
 	timeout := hc.Timeout
 	if timeout <= 0 {
 		timeout = probeTimeout
 	}
+	timeout += probeSlack
 	ceiling := probeMax
-	if hc.Interval > 0 && hc.Interval < ceiling {
-		ceiling = hc.Interval
-	}
 	// The first probe comes probeFirst after the container's start: at
 	// once for one that has run a while already (a dependency up found
 	// running, whose engine check is still to come), so that it is known

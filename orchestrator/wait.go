@@ -107,6 +107,9 @@ func (w *watcher) subscribe(id string) (chan struct{}, func()) {
 	}
 }
 
+// untilSafety is how often a wait looks again without an event.
+const untilSafety = 5 * time.Second
+
 // until re-reads a container's state on every event about it until check
 // says it is done or fails.
 func (w *watcher) until(ctx context.Context, id string, check func(engine.ContainerDetails) (bool, error)) error {
@@ -114,6 +117,11 @@ func (w *watcher) until(ctx context.Context, id string, check func(engine.Contai
 	defer unsubscribe()
 	var tick <-chan time.Time
 	broken := w.broken
+	// A slow look even while the stream works: on a loaded engine an
+	// event can come late, and a wait must not hang on one that never
+	// comes. Events still wake the wait at once.
+	safety := time.NewTicker(untilSafety)
+	defer safety.Stop()
 	for {
 		d, err := w.eng.InspectContainer(ctx, id)
 		if err != nil {
@@ -125,6 +133,7 @@ func (w *watcher) until(ctx context.Context, id string, check func(engine.Contai
 		}
 		select {
 		case <-ch:
+		case <-safety.C:
 		case <-tick:
 		case <-broken:
 			// Without events, check twice a second; only reached if the

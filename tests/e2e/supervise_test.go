@@ -24,6 +24,8 @@ services:
       interval: 1s
       timeout: 5s
       retries: 2
+      # A slow start on a loaded engine does not count against it.
+      start_period: 30s
   api:
     image: IMAGE
     depends_on:
