@@ -287,15 +287,20 @@ func (d *dryRunEngine) RemoveContainer(ctx context.Context, id string, opts engi
 		return err
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if c := d.find(id); c != nil {
 		delete(d.made, c.ID)
+		d.mu.Unlock()
 		return nil
 	}
+	d.mu.Unlock()
+	// The engine is asked outside the lock, so that other pretended
+	// changes do not wait for its answer.
 	real, err := d.real.InspectContainer(ctx, id)
 	if err != nil {
 		return err
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.gone[real.ID] = true
 	return nil
 }
