@@ -286,22 +286,30 @@ func (d *dryRunEngine) RemoveContainer(ctx context.Context, id string, opts engi
 	if err != nil {
 		return err
 	}
+	return d.onContainer(ctx, id,
+		func(c *engine.ContainerDetails) { delete(d.made, c.ID) },
+		func(realID string) { d.gone[realID] = true })
+}
+
+// onContainer applies a pretended change under the lock: made to a
+// container the run created, real (given its id) to one of the engine's.
+// The engine is asked outside the lock, so that other pretended changes do
+// not wait for its answer.
+func (d *dryRunEngine) onContainer(ctx context.Context, id string, made func(*engine.ContainerDetails), real func(realID string)) error {
 	d.mu.Lock()
 	if c := d.find(id); c != nil {
-		delete(d.made, c.ID)
+		made(c)
 		d.mu.Unlock()
 		return nil
 	}
 	d.mu.Unlock()
-	// The engine is asked outside the lock, so that other pretended
-	// changes do not wait for its answer.
-	real, err := d.real.InspectContainer(ctx, id)
+	c, err := d.real.InspectContainer(ctx, id)
 	if err != nil {
 		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.gone[real.ID] = true
+	real(c.ID)
 	return nil
 }
 
@@ -309,21 +317,9 @@ func (d *dryRunEngine) RenameContainer(ctx context.Context, id, newName string) 
 	if d.nameTaken(ctx, newName) {
 		return fmt.Errorf("container name %q is already in use: %w", newName, engine.ErrConflict)
 	}
-	d.mu.Lock()
-	if c := d.find(id); c != nil {
-		c.Name = newName
-		d.mu.Unlock()
-		return nil
-	}
-	d.mu.Unlock()
-	real, err := d.real.InspectContainer(ctx, id)
-	if err != nil {
-		return err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.names[real.ID] = newName
-	return nil
+	return d.onContainer(ctx, id,
+		func(c *engine.ContainerDetails) { c.Name = newName },
+		func(realID string) { d.names[realID] = newName })
 }
 
 func (d *dryRunEngine) ContainerLogs(ctx context.Context, id string, opts engine.LogOptions, stdout, stderr io.Writer) error {

@@ -119,13 +119,12 @@ func (o *Orchestrator) probe(ctx context.Context, id string, pass func()) {
 		timeout = probeTimeout
 	}
 	timeout += probeSlack
-	ceiling := probeMax
 	// The first probe comes probeFirst after the container's start: at
 	// once for one that has run a while already (a dependency up found
 	// running, whose engine check is still to come), so that it is known
 	// ready without waiting at all.
 	first := probeFirst - time.Since(d.StartedAt)
-	for delay := max(first, 0); ; delay = min(max(delay*3/2, probeFirst), ceiling) {
+	for delay := max(first, 0); ; delay = min(max(delay*3/2, probeFirst), probeMax) {
 		if sleep(ctx, delay) != nil {
 			return
 		}

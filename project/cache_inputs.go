@@ -533,34 +533,7 @@ func envKey(env map[string]string) string {
 // extends records the files the services of a model's document extend,
 // following compose-go's ApplyExtends: the paths as written, against the
 // scope's loader directory.
-func (r *recorder) extends(doc *yaml3.Node, sc *scope) {
-	for _, section := range []string{"services", "jobs"} {
-		_, m := mapGet(doc, section)
-		eachPair(m, func(_, svc *yaml3.Node) {
-			_, ext := mapGet(svc, "extends")
-			ext = deref(ext)
-			if ext == nil || ext.Kind != yaml3.MappingNode {
-				return
-			}
-			_, file := mapGet(ext, "file")
-			if file == nil {
-				return
-			}
-			file = deref(file)
-			if file == nil || file.Kind != yaml3.ScalarNode {
-				r.giveUp("an extends file is not understood")
-				return
-			}
-			ref, ok := r.interpolate(file.Value, sc.env)
-			if !ok {
-				return
-			}
-			local := localAbs(sc.loaderWD, ref)
-			rel := r.localDir(sc.loaderWD, ref)
-			r.extendsBase(local, rel, sc)
-		})
-	}
-}
+func (r *recorder) extends(doc *yaml3.Node, sc *scope) { r.extendsIn(doc, sc, "") }
 
 // extendsBase records an extended file, loaded as compose-go's
 // loadExtendsBase does: interpolated in the extending file's scope, no
@@ -581,8 +554,9 @@ func (r *recorder) extendsBase(local, rel string, sc *scope) {
 	}
 }
 
-// extendsIn is extends for an extended file, whose extends paths were
-// resolved against rel before the extending scope's loader resolves them.
+// extendsIn is extends for a document whose extends paths are resolved
+// against rel before the extending scope's loader resolves them: an
+// extended file's directory, or "" for a model's own document.
 func (r *recorder) extendsIn(doc *yaml3.Node, sc *scope, rel string) {
 	for _, section := range []string{"services", "jobs"} {
 		_, m := mapGet(doc, section)
@@ -605,7 +579,9 @@ func (r *recorder) extendsIn(doc *yaml3.Node, sc *scope, rel string) {
 			if !ok {
 				return
 			}
-			ref = resolvePath(rel, ref)
+			if rel != "" {
+				ref = resolvePath(rel, ref)
+			}
 			r.extendsBase(localAbs(sc.loaderWD, ref), r.localDir(sc.loaderWD, ref), sc)
 		})
 	}
