@@ -72,14 +72,27 @@ func (o *Orchestrator) Supervise(ctx context.Context, project string, opts Super
 		}
 	}
 	s.h = newHealer(rules)
-	for _, c := range cs {
-		s.learn(c.Labels)
-		if isUp(c.State) {
-			s.h.observe(observation{Kind: seenRunning, ID: c.ID, Name: c.Name, Service: c.Labels[labels.Service]})
-		}
-	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	for _, c := range cs {
+		s.learn(c.Labels)
+		if !isUp(c.State) {
+			continue
+		}
+		o := observation{Kind: seenRunning, ID: c.ID, Name: c.Name, Service: c.Labels[labels.Service], Time: time.Now()}
+		s.h.observe(o)
+		// Unhealthy already: its event came before supervising began.
+		if c.Health == engine.HealthUnhealthy {
+			o.Kind, o.Checks = seenUnhealthy, 3
+			for _, a := range s.h.observe(o) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.act(ectx, a)
+				}()
+			}
+		}
+	}
 	for {
 		select {
 		case e, ok := <-evs:
