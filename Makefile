@@ -56,15 +56,20 @@ uninstall-plugin:
 # slowing the rest. Everything else, including packages added later, runs
 # with -race: engine/docker too, which the detector does not slow
 # measurably, since it waits on the engine.
-E2E_PKGS = $(shell $(GO) list ./tests/... ./examples/...)
-RACE_PKGS = $(filter-out $(E2E_PKGS),$(shell $(GO) list ./...))
+# The swarm tests turn the engine into a one-node swarm for their run and
+# leave it again: they run alone, after the others, which need a plain
+# engine.
+SWARM_PKGS = $(shell $(GO) list ./tests/swarm/...)
+E2E_PKGS = $(filter-out $(SWARM_PKGS),$(shell $(GO) list ./tests/... ./examples/...))
+RACE_PKGS = $(filter-out $(E2E_PKGS) $(SWARM_PKGS),$(shell $(GO) list ./...))
 
-# Both sets run even if the first fails, so one run shows every failure;
-# the target fails if either does.
+# Every set runs even if an earlier one fails, so one run shows every
+# failure; the target fails if any does.
 test:
 	@rc=0; \
 	$(GO) test -race -count=1 -timeout 8m $(RACE_PKGS) || rc=1; \
 	$(GO) test -count=1 -timeout 20m $(E2E_PKGS) || rc=1; \
+	$(GO) test -count=1 -timeout 10m $(SWARM_PKGS) || rc=1; \
 	exit $$rc
 
 # Random interrupt trials: SIGINT or SIGKILL during up -d or down, then

@@ -118,6 +118,9 @@ func (c *cli) connector() connector {
 			},
 			info:  func(context.Context) (engineInfo, error) { return engineInfo{Version: "fake", APIVersion: "1.41"}, nil },
 			close: func() {},
+			// deploy reaches the fake's swarm directly: the wrappers
+			// tests put around the engine are about the orchestrator.
+			stack: c.eng,
 			host:  "fake://" + c.dir,
 		}, nil
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/composer-orchestrator/composer/engine/docker"
 	"github.com/composer-orchestrator/composer/orchestrator"
 	"github.com/composer-orchestrator/composer/project"
+	"github.com/composer-orchestrator/composer/stack"
 )
 
 // Streams are the process's standard streams and environment, passed in
@@ -82,6 +83,8 @@ type connection struct {
 	// info asks the engine for its version (for the version command).
 	info  func(context.Context) (engineInfo, error)
 	close func()
+	// stack is the engine as deploy and undeploy use it.
+	stack stack.Engine
 	// host is the engine's address: a project's lock and journal are per
 	// engine, as its containers are.
 	host string
@@ -107,6 +110,7 @@ func dockerEngine(ctx context.Context, host string) (connection, error) {
 			return engineInfo{Version: i.ServerVersion, APIVersion: i.APIVersion}, err
 		},
 		close: func() { _ = e.Close() },
+		stack: e,
 		host:  e.Host(),
 	}, nil
 }
@@ -413,6 +417,8 @@ func (a *app) rootCommand(name string) *cobra.Command {
 		a.imagesCommand(),
 		a.exportCommand(),
 		a.superviseCommand(),
+		a.deployCommand(),
+		a.undeployCommand(),
 	)
 	root.AddCommand(a.lifecycleCommands()...)
 	return root

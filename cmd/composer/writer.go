@@ -50,20 +50,8 @@ func (a *app) beginChange(ctx context.Context, orc *orchestrator.Orchestrator, o
 	if a.global.dryRun {
 		return nil, a.prepareDryRun(ctx, orc, key, name, p)
 	}
-	timeout, err := a.lockTimeout()
+	lock, err := a.lock(ctx, key, "project", name)
 	if err != nil {
-		return nil, err
-	}
-	lctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	me := state.Holder{PID: os.Getpid(), Command: a.commandLine(), Since: time.Now()}
-	lock, err := state.Acquire(lctx, key, me, func(h state.Holder) {
-		fmt.Fprintf(a.streams.Err, "waiting: project %q is held by %s\n", name, h)
-	})
-	if err != nil {
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%w (waited %s; --lock-timeout or COMPOSER_LOCK_TIMEOUT sets how long)", err, timeout)
-		}
 		return nil, err
 	}
 	w := &writer{key: key, lock: lock}
@@ -72,6 +60,28 @@ func (a *app) beginChange(ctx context.Context, orc *orchestrator.Orchestrator, o
 		return nil, err
 	}
 	return w, nil
+}
+
+// lock takes the lock of key, waiting (and saying once that it waits, for
+// what) while another composer command holds it, up to --lock-timeout.
+func (a *app) lock(ctx context.Context, key state.Key, what, name string) (*state.Lock, error) {
+	timeout, err := a.lockTimeout()
+	if err != nil {
+		return nil, err
+	}
+	lctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	me := state.Holder{PID: os.Getpid(), Command: a.commandLine(), Since: time.Now()}
+	lock, err := state.Acquire(lctx, key, me, func(h state.Holder) {
+		fmt.Fprintf(a.streams.Err, "waiting: %s %q is held by %s\n", what, name, h)
+	})
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w (waited %s; --lock-timeout or COMPOSER_LOCK_TIMEOUT sets how long)", err, timeout)
+		}
+		return nil, err
+	}
+	return lock, nil
 }
 
 // prepareChange settles after an unfinished operation, guards against a

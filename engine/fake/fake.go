@@ -27,6 +27,9 @@
 // (the image's VOLUMEs included) by their generated names, and the
 // container runs its image's command and healthcheck when its spec has
 // none. Spec still returns the spec as the orchestrator passed it.
+//
+// The fake also plays a one-node Docker Swarm (engine.Swarm), outside any
+// swarm until InitSwarm or SetSwarmState; its rules are in swarm.go.
 package fake
 
 import (
@@ -78,6 +81,8 @@ type Engine struct {
 	// closed and replaced whenever pending drops to zero, waking Quiesce.
 	pending int
 	settled chan struct{}
+	// cluster is the swarm the engine plays (see swarm.go).
+	cluster *cluster
 }
 
 // New returns an empty engine holding only Docker's predefined networks
@@ -95,6 +100,7 @@ func New() *Engine {
 		subs:       map[*subscriber]struct{}{},
 		nextPort:   32768,
 		nextPid:    1000,
+		cluster:    newCluster(),
 	}
 	for _, n := range []struct{ name, driver string }{{"bridge", "bridge"}, {"host", "host"}, {"none", "null"}} {
 		e.addNetwork(engine.NetworkSpec{Name: n.name, Driver: n.driver}, true)
