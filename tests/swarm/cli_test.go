@@ -204,11 +204,17 @@ func leftovers(t *testing.T, name string, stopped bool) []string {
 	return out
 }
 
-// cleanup removes whatever a test's stack left, whatever happened.
+// cleanup removes whatever a test's stack left, whatever happened: with
+// undeploy -v, and docker stack rm should that fail.
 func (p *project) cleanup() {
 	p.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		_ = exec.CommandContext(ctx, "docker", "stack", "rm", p.name).Run()
+		undeploy := exec.CommandContext(ctx, composerBin, "-p", p.name, "undeploy", "-v", "-t", "60")
+		undeploy.Dir = p.dir
+		if out, err := undeploy.CombinedOutput(); err != nil {
+			p.t.Logf("cleanup: undeploy -v: %v\n%s", err, out)
+			_ = exec.CommandContext(ctx, "docker", "stack", "rm", p.name).Run()
+		}
 	})
 }

@@ -19,6 +19,8 @@ services:
   db:
     image: IMAGE
     command: ["healthy-after", "3s"]
+    volumes:
+      - data:/data
     healthcheck:
       test: ["CMD", "/app", "check", "/tmp/healthy"]
       interval: 1s
@@ -61,6 +63,8 @@ configs:
 secrets:
   token:
     environment: TOKEN
+volumes:
+  data:
 `
 
 // serviceInfo is what a test reads of a service with docker service
@@ -228,10 +232,19 @@ func TestDeployInOrderRedeployAndUndeploy(t *testing.T) {
 		}
 	}
 
-	// Undeploy leaves nothing of the stack.
+	// Undeploy leaves nothing of the stack but its volume, which -v
+	// removes too.
 	p.composer("undeploy").success(t)
 	if left := leftovers(t, ns, true); len(left) > 0 {
 		t.Errorf("undeploy left %v", left)
+	}
+	volume := "label=com.docker.stack.namespace=" + ns
+	if vols := dockerCLI(t, "volume", "ls", "-q", "--filter", volume); vols != ns+"_data" {
+		t.Errorf("after undeploy the stack's volumes are %q, want %s_data kept", vols, ns)
+	}
+	p.composer("undeploy", "-v").success(t).mentions(t, "Volume "+ns+"_data  Removed")
+	if vols := dockerCLI(t, "volume", "ls", "-q", "--filter", volume); vols != "" {
+		t.Errorf("undeploy -v left volumes %q", vols)
 	}
 }
 
