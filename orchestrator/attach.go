@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
@@ -40,6 +41,12 @@ type AttachOptions struct {
 	// UpDone, if set, is called once the project is up, before following
 	// its logs: the caller stops holding the project for writing there.
 	UpDone func()
+	// Changing, if set, reports whether another command is changing the
+	// project at the moment. When the last followed container stops while
+	// one is (a restart: stop, then start), attached up waits for it to
+	// finish and goes on following what it started, rather than ending
+	// between the stop and the start.
+	Changing func() bool
 }
 
 // AttachSelection is how the user chose the services to follow.
@@ -236,8 +243,29 @@ func (r *attachedRun) attach(ctx context.Context) (int, error) {
 // left running.
 func (r *attachedRun) follow(ctx context.Context, logsDone <-chan error, stopLogs func()) (int, error) {
 	exitCode := 0
+	// recheck ticks while nothing followed runs and another command is
+	// changing the project.
+	var recheck <-chan time.Time
 	for {
 		select {
+		case <-recheck:
+			recheck = nil
+			if r.left() > 0 {
+				continue
+			}
+			if r.opts.Changing() {
+				recheck = time.After(changingPoll)
+				continue
+			}
+			// The change is over; a container it started is followed
+			// again by now, or is seen here.
+			n, err := r.recount(ctx)
+			if err != nil {
+				return 0, err
+			}
+			if n == 0 {
+				return exitCode, nil
+			}
 		case <-r.opts.Interrupts:
 			// The user asked to stop: the exits that follow are ours.
 			stopLogs()
@@ -249,6 +277,12 @@ func (r *attachedRun) follow(ctx context.Context, logsDone <-chan error, stopLog
 			}
 			if r.opts.ExitCodeFrom == e.Service {
 				exitCode = e.ExitCode
+			}
+			if r.left() == 0 && r.opts.Changing != nil {
+				// Another command may have stopped it to start it again:
+				// wait for that command, or see it running already.
+				recheck = time.After(0)
+				continue
 			}
 			if r.left() == 0 {
 				return exitCode, nil
@@ -262,6 +296,28 @@ func (r *attachedRun) follow(ctx context.Context, logsDone <-chan error, stopLog
 			return 0, ctx.Err()
 		}
 	}
+}
+
+// changingPoll is how often attached up looks whether another command
+// has finished changing the project, while nothing it follows runs.
+const changingPoll = 100 * time.Millisecond
+
+// recount counts the followed containers running now, and follows them:
+// a container another command started while the follower was between
+// streams.
+func (r *attachedRun) recount(ctx context.Context) (int, error) {
+	cs, err := r.o.containers(ctx, Target{Project: r.p.Name, Services: r.opts.Services}, false)
+	if err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range cs {
+		if c.State == engine.StateRunning {
+			r.running[c.Name] = true
+		}
+	}
+	return len(r.running) + r.queued, nil
 }
 
 // aborts is the abort policy for one exit. A job others wait for is meant

@@ -149,23 +149,14 @@ func Deploy(ctx context.Context, e Engine, p *types.Project, sink orchestrator.S
 	if err := d.checkImages(ctx, st); err != nil {
 		return err
 	}
-	if err := d.checkExternal(ctx); err != nil {
-		return err
-	}
-	if err := d.readCurrent(ctx); err != nil {
-		return err
-	}
-	if err := d.ensureNetworks(ctx); err != nil {
-		return err
-	}
-	if err := d.ensureObjects(ctx); err != nil {
-		return err
-	}
-	if err := d.deployServices(ctx); err != nil {
-		return err
-	}
-	if err := d.orphans(ctx); err != nil {
-		return err
+	// Everything is checked before anything is created; the services come
+	// last, as they need the rest.
+	for _, step := range []func(context.Context) error{
+		d.checkExternal, d.readCurrent, d.ensureNetworks, d.ensureObjects, d.deployServices, d.orphans,
+	} {
+		if err := step(ctx); err != nil {
+			return err
+		}
 	}
 	d.pruneObjects(ctx)
 	return nil

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"syscall"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/composer-orchestrator/composer/orchestrator"
+	"github.com/composer-orchestrator/composer/state"
 )
 
 // runAttachedUp is up without -d: the orchestrator brings the project up
@@ -47,6 +49,7 @@ func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []st
 	code, err := orc.AttachedUp(ctx, p, orchestrator.AttachOptions{
 		Up: opts, Services: attach, Timestamps: o.timestamps, Interrupts: a.interrupts(),
 		AbortOnExit: o.abortOnExit, AbortOnFailure: o.abortOnFailure, ExitCodeFrom: o.exitCodeFrom,
+		Changing: a.changing(p.Name),
 		UpDone: func() {
 			a.endChange(w)
 			if !a.global.dryRun {
@@ -85,5 +88,23 @@ func (v *attachedView) Notice(n orchestrator.Notice) {
 		fmt.Fprintln(v.a.streams.Err, "Gracefully stopping... (press Ctrl+C again to force)")
 	default:
 		v.printer.Notice(n)
+	}
+}
+
+// changing reports, for attached up, whether another composer command is
+// changing the project: one has a journal entry open until it ends. An
+// entry whose process is gone was left by a killed command, which
+// changes nothing any more.
+func (a *app) changing(project string) func() bool {
+	return func() bool {
+		key, err := a.stateKey(project)
+		if err != nil {
+			return false
+		}
+		e, err := state.Pending(key)
+		if err != nil || e == nil {
+			return false
+		}
+		return syscall.Kill(e.PID, 0) == nil
 	}
 }
