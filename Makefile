@@ -91,3 +91,11 @@ demo: build
 
 demo-down: build
 	NGINX_PORT=$(NGINX_PORT) scripts/demo.sh down
+
+# composer watch: how soon an edited file is visible in the container
+# (p50/p95/max over a burst of 100 edits, single edits, and the engine's
+# own copy as the floor) and the watcher's CPU while idle. See
+# bench/README.md, "watch".
+.PHONY: bench-watch
+bench-watch: build
+	$(GO) run ./bench/cmd/watchbench

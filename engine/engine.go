@@ -35,6 +35,7 @@ var (
 type Engine interface {
 	Core
 	Interactive
+	Transfer
 }
 
 // Core is what every operation needs, grouped by role. Each method maps to
@@ -525,6 +526,10 @@ type Streams struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// DetachKeys is the key sequence on Stdin that makes the engine end an
+	// attach to a TTY (Docker's form, "ctrl-p,ctrl-q"); empty means the
+	// engine's default.
+	DetachKeys string
 }
 
 // Processes is the result of a top call.

@@ -541,7 +541,6 @@ func unsupported(s types.ServiceConfig) []string {
 	check(len(s.StorageOpt) > 0, "storage_opt")
 	check(s.Uts != "", "uts")
 	check(len(s.Models) > 0, "models")
-	check(s.Develop != nil, "develop")
 	check(s.Provider != nil, "provider")
 	check(len(s.PostStart) > 0 || len(s.PreStop) > 0, "post_start/pre_stop")
 	check(s.UseAPISocket, "use_api_socket")

@@ -68,6 +68,8 @@ func limited[T any](ctx context.Context, l *limitedEngine, call func() (T, error
 //     is the user's time, not engine work.
 //   - ResizeTTY belongs to an attached session and must not queue behind
 //     other work, or the terminal would lag.
+//   - ContainerStats, when it streams, for the same reason as Events; a
+//     one-shot reading is bounded like an inspect.
 
 func (l *limitedEngine) ListContainers(ctx context.Context, f engine.Filter) ([]engine.Container, error) {
 	return limited(ctx, l, func() ([]engine.Container, error) { return l.Engine.ListContainers(ctx, f) })
@@ -164,4 +166,53 @@ func (l *limitedEngine) BuildImage(ctx context.Context, buildContext io.Reader, 
 
 func (l *limitedEngine) RemoveImage(ctx context.Context, ref string, force bool) error {
 	return l.do(ctx, func() error { return l.Engine.RemoveImage(ctx, ref, force) })
+}
+
+func (l *limitedEngine) StatPath(ctx context.Context, id, path string) (engine.PathStat, error) {
+	return limited(ctx, l, func() (engine.PathStat, error) { return l.Engine.StatPath(ctx, id, path) })
+}
+
+// CopyToContainer holds its slot while the archive is sent and extracted.
+func (l *limitedEngine) CopyToContainer(ctx context.Context, id, dir string, content io.Reader, opts engine.CopyOptions) error {
+	return l.do(ctx, func() error { return l.Engine.CopyToContainer(ctx, id, dir, content, opts) })
+}
+
+// copyOut is what CopyFromContainer returns, as one value.
+type copyOut struct {
+	rc io.ReadCloser
+	st engine.PathStat
+}
+
+// CopyFromContainer holds its slot until the engine answers. The archive
+// then streams at the reader's pace, like a followed log: a slot held
+// until it is closed would let a caller that opens two archives before
+// closing either deadlock on a bound of 1.
+func (l *limitedEngine) CopyFromContainer(ctx context.Context, id, path string) (io.ReadCloser, engine.PathStat, error) {
+	out, err := limited(ctx, l, func() (copyOut, error) {
+		rc, st, err := l.Engine.CopyFromContainer(ctx, id, path)
+		return copyOut{rc, st}, err
+	})
+	return out.rc, out.st, err
+}
+
+// ExportContainer holds its slot until the engine answers, as
+// CopyFromContainer does.
+func (l *limitedEngine) ExportContainer(ctx context.Context, id string) (io.ReadCloser, error) {
+	return limited(ctx, l, func() (io.ReadCloser, error) { return l.Engine.ExportContainer(ctx, id) })
+}
+
+func (l *limitedEngine) CommitContainer(ctx context.Context, id string, opts engine.CommitOptions) (string, error) {
+	return limited(ctx, l, func() (string, error) { return l.Engine.CommitContainer(ctx, id, opts) })
+}
+
+func (l *limitedEngine) ContainerStats(ctx context.Context, id string, stream bool, each func(engine.StatsSample)) error {
+	if stream {
+		return l.Engine.ContainerStats(ctx, id, stream, each)
+	}
+	return l.do(ctx, func() error { return l.Engine.ContainerStats(ctx, id, stream, each) })
+}
+
+// PushImage holds its slot for the whole push, like PullImage.
+func (l *limitedEngine) PushImage(ctx context.Context, ref string, progress func(engine.ProgressLine)) error {
+	return l.do(ctx, func() error { return l.Engine.PushImage(ctx, ref, progress) })
 }

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/composer-orchestrator/composer/engine"
@@ -21,9 +22,11 @@ import (
 // that only abandoning cancels: the operation's errgroup then waits for
 // it, and the run ends knowing what the engine did.
 //
-// Reads (list, inspect), waits (events, logs) and the interactive calls
-// are cancelled at once, as before: stopping them loses nothing. Pulls and
-// builds too: they change no project state and can take minutes.
+// Reads (list, inspect, stat, copies out of a container, export, stats),
+// waits (events, logs) and the interactive calls are cancelled at once,
+// as before: stopping them loses nothing. Pulls, builds and pushes too:
+// they change no project state and can take minutes. A copy into a
+// container and a commit change the engine, and are shielded.
 type shieldedEngine struct {
 	engine.Engine
 	// abandon, when done, cancels the requests under way: the user asked
@@ -135,4 +138,14 @@ func (s *shieldedEngine) RemoveVolume(ctx context.Context, name string, force bo
 
 func (s *shieldedEngine) RemoveImage(ctx context.Context, ref string, force bool) error {
 	return s.do(ctx, func(ctx context.Context) error { return s.Engine.RemoveImage(ctx, ref, force) })
+}
+
+// CopyToContainer runs to its end: an archive extracted half-way would
+// leave a container with some of the files and no one knowing which.
+func (s *shieldedEngine) CopyToContainer(ctx context.Context, id, dir string, content io.Reader, opts engine.CopyOptions) error {
+	return s.do(ctx, func(ctx context.Context) error { return s.Engine.CopyToContainer(ctx, id, dir, content, opts) })
+}
+
+func (s *shieldedEngine) CommitContainer(ctx context.Context, id string, opts engine.CommitOptions) (string, error) {
+	return shielded(ctx, s, func(ctx context.Context) (string, error) { return s.Engine.CommitContainer(ctx, id, opts) })
 }

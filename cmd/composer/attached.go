@@ -14,8 +14,10 @@ import (
 
 // runAttachedUp is up without -d: the orchestrator brings the project up
 // and follows its logs; this renders the progress, the lines and the
-// notices, and hands Ctrl-C over.
-func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []string, o upOptions, opts orchestrator.UpOptions) error {
+// notices, and hands Ctrl-C over. upDone, if set, is called once the
+// project is up, before its logs are followed (up --watch starts watching
+// there).
+func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []string, o upOptions, opts orchestrator.UpOptions, upDone func()) error {
 	attach := orchestrator.AttachedServices(p, selected, orchestrator.AttachSelection{Attach: o.attach, NoAttach: o.noAttach, Dependencies: o.attachDeps})
 	printer := newLogPrinter(a.streams.Out, a.streams.Err, a.colors() && isTerminal(a.streams.Out) && !o.noColor, o.noLogPrefix)
 	// Known names set the prefix width before the first line is printed.
@@ -54,6 +56,9 @@ func (a *app) runAttachedUp(ctx context.Context, p *types.Project, selected []st
 			a.endChange(w)
 			if !a.global.dryRun {
 				stopSupervising = a.supervising(ctx, orc, p)
+			}
+			if upDone != nil {
+				upDone()
 			}
 		},
 	}, view)

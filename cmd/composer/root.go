@@ -198,6 +198,7 @@ func (a *app) commandTree(args []string) (*cobra.Command, error) {
 	}
 	docker := &cobra.Command{Use: "docker", SilenceUsage: true, SilenceErrors: true, TraverseChildren: true}
 	a.dockerFlags(docker)
+	refuseUnknown(docker)
 	docker.AddCommand(a.rootCommand(pluginName))
 	return docker, nil
 }
@@ -419,8 +420,12 @@ func (a *app) rootCommand(name string) *cobra.Command {
 		a.superviseCommand(),
 		a.deployCommand(),
 		a.undeployCommand(),
+		a.watchCommand(),
 	)
 	root.AddCommand(a.lifecycleCommands()...)
+	root.AddCommand(a.cpCommand(), a.commitCommand(), a.statsCommand(), a.pushCommand())
+	root.AddCommand(a.waitCommand(), a.eventsCommand(), a.attachCommand(), a.volumesCommand())
+	addHelp(root)
 	return root
 }
 
@@ -529,6 +534,7 @@ func (a *app) healthProbe() (bool, error) {
 // orchestrator's dry run), or only reads it, and runs as usual.
 var dryRunRefused = map[string]string{
 	"exec":      "it runs a process in a container, which is a change in itself",
+	"attach":    "its input goes to a running process, which is a change in itself",
 	"supervise": "it acts on what happens later, which a dry run cannot see",
 }
 

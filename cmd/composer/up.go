@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
 	"github.com/composer-orchestrator/composer/orchestrator"
@@ -38,6 +41,8 @@ type upOptions struct {
 	menu               bool
 	alwaysRecreateDeps bool
 	renewAnonVolumes   bool
+	// watch follows develop.watch while attached (up --watch).
+	watch bool
 }
 
 func (a *app) upCommand() *cobra.Command {
@@ -77,6 +82,7 @@ func (a *app) upCommand() *cobra.Command {
 	f.BoolVar(&o.menu, "menu", false, "Enable interactive shortcuts when running attached (not supported)")
 	f.BoolVar(&o.alwaysRecreateDeps, "always-recreate-deps", false, "Recreate dependent containers. Incompatible with --no-recreate")
 	f.BoolVarP(&o.renewAnonVolumes, "renew-anon-volumes", "V", false, "Recreate anonymous volumes instead of retrieving data from the previous containers")
+	f.BoolVarP(&o.watch, "watch", "w", false, "Watch source code and rebuild/refresh containers when files are updated.")
 	return cmd
 }
 
@@ -104,6 +110,9 @@ func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
 		return err
 	}
 	opts := a.upOptions(o, pull)
+	if o.watch {
+		return a.runWatchedUp(ctx, p, services, o, opts)
+	}
 	if o.detach || o.wait || o.noStart {
 		display := a.progress()
 		defer display.Close()
@@ -113,7 +122,7 @@ func (a *app) runUp(cmd *cobra.Command, services []string, o upOptions) error {
 		}
 		return a.change(ctx, orc, "up", p.Name, p, func() error { return orc.Up(ctx, p, opts) })
 	}
-	return a.runAttachedUp(ctx, p, services, o, opts)
+	return a.runAttachedUp(ctx, p, services, o, opts, nil)
 }
 
 // checkUpFlags refuses flags that contradict each other, and warns about
@@ -134,6 +143,17 @@ func (a *app) checkUpFlags(cmd *cobra.Command, o *upOptions) error {
 	}
 	if o.detach && (o.abortOnExit || o.abortOnFailure || o.exitCodeFrom != "") {
 		return usageError(cmd, "--abort-on-container-exit, --abort-on-container-failure and --exit-code-from are incompatible with --detach")
+	}
+	if o.watch && (o.detach || o.wait) {
+		// As docker compose: watching needs the attached command's life.
+		flag := "--detach"
+		if o.wait {
+			flag = "--wait"
+		}
+		return usageError(cmd, flag+" cannot be combined with --watch")
+	}
+	if o.watch && o.noBuild {
+		return usageError(cmd, "--no-build and --watch are incompatible")
 	}
 	if len(o.attach) > 0 && o.attachDeps {
 		return usageError(cmd, "--attach and --attach-dependencies are incompatible")
@@ -179,4 +199,32 @@ func timeoutFlag(secs int) *time.Duration {
 	}
 	d := time.Duration(secs) * time.Second
 	return &d
+}
+
+// runWatchedUp is up --watch: attached up, watching from the moment the
+// project is up until the attached up ends (Ctrl-C stops the project, as
+// attached up does, and watching with it).
+func (a *app) runWatchedUp(ctx context.Context, p *types.Project, services []string, o upOptions, opts orchestrator.UpOptions) error {
+	if a.global.dryRun {
+		return errors.New("--dry-run is not supported by up --watch: it acts on changes still to come, which a dry run cannot see")
+	}
+	a.shareStreams()
+	rules, err := a.watchRules(p)
+	if err != nil {
+		return err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var watched chan error
+	err = a.runAttachedUp(ctx, p, services, o, opts, func() {
+		watched = make(chan error, 1)
+		go func() { watched <- a.watch(wctx, p, rules, watchOptions{prune: true}) }()
+	})
+	stop()
+	if watched != nil {
+		if werr := <-watched; werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }

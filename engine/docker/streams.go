@@ -154,10 +154,11 @@ func pumpStdin(hj *client.HijackedResponse, stdin io.Reader) {
 // when the process exits or ctx ends.
 func (e *Engine) Attach(ctx context.Context, id string, streams engine.Streams, tty bool) (func() error, error) {
 	res, err := e.cli.ContainerAttach(ctx, id, client.ContainerAttachOptions{
-		Stream: true,
-		Stdin:  streams.Stdin != nil,
-		Stdout: streams.Stdout != nil,
-		Stderr: streams.Stderr != nil,
+		Stream:     true,
+		Stdin:      streams.Stdin != nil,
+		Stdout:     streams.Stdout != nil,
+		Stderr:     streams.Stderr != nil,
+		DetachKeys: streams.DetachKeys,
 	})
 	if err != nil {
 		return nil, translate(err)

@@ -83,6 +83,9 @@ type Engine struct {
 	settled chan struct{}
 	// cluster is the swarm the engine plays (see swarm.go).
 	cluster *cluster
+	// transfer holds containers' files, registries and pushes (see
+	// transfer.go).
+	transfer transferState
 }
 
 // New returns an empty engine holding only Docker's predefined networks
@@ -101,6 +104,7 @@ func New() *Engine {
 		nextPort:   32768,
 		nextPid:    1000,
 		cluster:    newCluster(),
+		transfer:   newTransferState(),
 	}
 	for _, n := range []struct{ name, driver string }{{"bridge", "bridge"}, {"host", "host"}, {"none", "null"}} {
 		e.addNetwork(engine.NetworkSpec{Name: n.name, Driver: n.driver}, true)

@@ -12,6 +12,7 @@ var latencyOps = []string{
 	"CreateContainer", "StartContainer", "StopContainer", "KillContainer",
 	"RemoveContainer", "RenameContainer",
 	"CreateNetwork", "RemoveNetwork", "CreateVolume", "RemoveVolume",
+	"CopyToContainer", "CommitContainer",
 }
 
 // SetLatency makes every call of op (a method name such as
