@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -128,7 +127,7 @@ func newStatsRenderer(format string, trunc bool) (func(io.Writer, []orchestrator
 	// As docker's formatter: \t and \n typed on the command line mean
 	// a tab and a new line.
 	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
-	tmpl, err := template.New("stats").Funcs(templateFuncs).Parse(format + "\n")
+	tmpl, err := template.New("stats").Funcs(formatFuncs).Parse(format + "\n")
 	if err != nil {
 		return nil, fmt.Errorf("invalid --format: %w", err)
 	}
@@ -152,33 +151,6 @@ func newStatsRenderer(format string, trunc bool) (func(io.Writer, []orchestrator
 		}
 		return nil
 	}, nil
-}
-
-// templateFuncs are the functions docker's --format templates know.
-var templateFuncs = template.FuncMap{
-	"json": func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return string(b), err
-	},
-	"join":  strings.Join,
-	"split": strings.Split,
-	"upper": strings.ToUpper,
-	"lower": strings.ToLower,
-	"title": func(s string) string {
-		if s == "" {
-			return s
-		}
-		return strings.ToUpper(s[:1]) + s[1:]
-	},
-	"truncate": func(s string, n int) string {
-		if len(s) > n {
-			return s[:n]
-		}
-		return s
-	},
-	"pad": func(s string, before, after int) string {
-		return strings.Repeat(" ", before) + s + strings.Repeat(" ", after)
-	},
 }
 
 // statsFields are one container's columns as docker stats prints them.

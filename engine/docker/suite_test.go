@@ -28,16 +28,8 @@ func TestSuite(t *testing.T) {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	image := "composer-enginetest:" + hex.EncodeToString(b)
-	if _, err := e.BuildImage(ctx, enginetest.ImageContext(t), engine.BuildSpec{Tags: []string{image}}, nil); err != nil {
-		t.Fatalf("building the suite's image: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := e.RemoveImage(ctx, image, true); err != nil {
-			t.Errorf("removing the suite's image: %v", err)
-		}
-	})
+	enginetest.BuildImage(ctx, t, e, image)
 
 	enginetest.Run(t, func(*testing.T) engine.Engine { return e }, image)
+	enginetest.RunTransfer(t, func(*testing.T) engine.Engine { return e }, image)
 }

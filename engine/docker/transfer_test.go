@@ -1,9 +1,6 @@
 package docker
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"testing"
 	"time"
@@ -11,36 +8,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/composer-orchestrator/composer/engine"
-	"github.com/composer-orchestrator/composer/engine/enginetest"
 )
-
-// TestTransferSuite runs the transfer part of the behaviour suite against
-// the Docker engine, on an image of its own built like TestSuite's.
-func TestTransferSuite(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	e, err := New(ctx, "")
-	if err != nil {
-		t.Fatalf("connecting to the Docker engine: %v", err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-
-	b := make([]byte, 4)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	image := "composer-enginetest:" + hex.EncodeToString(b)
-	if _, err := e.BuildImage(ctx, enginetest.ImageContext(t), engine.BuildSpec{Tags: []string{image}}, nil); err != nil {
-		t.Fatalf("building the suite's image: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := e.RemoveImage(ctx, image, true); err != nil {
-			t.Errorf("removing the suite's image: %v", err)
-		}
-	})
-
-	enginetest.RunTransfer(t, func(*testing.T) engine.Engine { return e }, image)
-}
 
 func TestFromStats(t *testing.T) {
 	t.Parallel()

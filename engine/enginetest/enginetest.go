@@ -94,35 +94,49 @@ func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine, image string)
 	}
 }
 
-// harness holds what a subtest needs: the engine, a context bounded by
-// timeout, and the subtest's unique id used in names and labels.
+// harness holds what a subtest needs: the engine, and what every suite's
+// subtest has (subtest).
 type harness struct {
-	e     engine.Engine
+	subtest
+	e engine.Engine
+}
+
+func newHarness(t *testing.T, e engine.Engine, image string) *harness {
+	t.Helper()
+	h := &harness{e: e}
+	h.subtest = newSubtest(t, image, h.cleanup)
+	return h
+}
+
+// subtest is what a subtest of any part of the suite has: a context
+// bounded by timeout, the image, and the subtest's unique id used in
+// names and labels.
+type subtest struct {
 	ctx   context.Context
 	image string
 	id    string
 }
 
-func newHarness(t *testing.T, e engine.Engine, image string) *harness {
+// newSubtest makes a subtest's ids and context, and has cleanup run when
+// it ends.
+func newSubtest(t *testing.T, image string, cleanup func(t *testing.T)) subtest {
 	t.Helper()
 	b := make([]byte, 4)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	h := &harness{e: e, image: image, id: hex.EncodeToString(b)}
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	t.Cleanup(cancel)
-	h.ctx = ctx
 	// t.Context is done before cleanups run, so cleanup has its own.
-	t.Cleanup(func() { h.cleanup(t) })
-	return h
+	t.Cleanup(func() { cleanup(t) })
+	return subtest{ctx: ctx, image: image, id: hex.EncodeToString(b)}
 }
 
 // name returns a resource name unique to the subtest.
-func (h *harness) name(what string) string {
+func (h subtest) name(what string) string {
 	return "enginetest-" + h.id + "-" + what
 }
 
 // labels returns the subtest's label set plus extra key/value pairs.
-func (h *harness) labels(kv ...string) map[string]string {
+func (h subtest) labels(kv ...string) map[string]string {
 	m := map[string]string{TestLabel: h.id}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
@@ -130,7 +144,7 @@ func (h *harness) labels(kv ...string) map[string]string {
 	return m
 }
 
-func (h *harness) filter() engine.Filter {
+func (h subtest) filter() engine.Filter {
 	return engine.Filter{Labels: map[string]string{TestLabel: h.id}}
 }
 

@@ -3,12 +3,15 @@ package enginetest
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/composer-orchestrator/composer/engine"
 )
 
 // Dockerfile builds the suite's image from the build context of
@@ -84,4 +87,20 @@ func tarContext(t *testing.T, files []contextFile) *bytes.Reader {
 		t.Fatalf("writing the build context: %v", err)
 	}
 	return bytes.NewReader(buf.Bytes())
+}
+
+// BuildImage builds the suite's image (ImageContext) on a real engine
+// under tag, and removes it when the test ends.
+func BuildImage(ctx context.Context, t *testing.T, e engine.Images, tag string) {
+	t.Helper()
+	if _, err := e.BuildImage(ctx, ImageContext(t), engine.BuildSpec{Tags: []string{tag}}, nil); err != nil {
+		t.Fatalf("building the suite's image: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := e.RemoveImage(ctx, tag, true); err != nil {
+			t.Errorf("removing the suite's image: %v", err)
+		}
+	})
 }

@@ -2,8 +2,6 @@ package enginetest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,39 +72,15 @@ func RunSwarm(t *testing.T, newEngine func(t *testing.T) SwarmUnderTest, image s
 
 // swarmHarness is the harness of a swarm subtest.
 type swarmHarness struct {
-	e     SwarmUnderTest
-	ctx   context.Context
-	image string
-	id    string
+	subtest
+	e SwarmUnderTest
 }
 
 func newSwarmHarness(t *testing.T, e SwarmUnderTest, image string) *swarmHarness {
 	t.Helper()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	h := &swarmHarness{e: e, image: image, id: hex.EncodeToString(b)}
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	h.ctx = ctx
-	// t.Context is done before cleanups run, so cleanup has its own.
-	t.Cleanup(func() { h.cleanup(t) })
+	h := &swarmHarness{e: e}
+	h.subtest = newSubtest(t, image, h.cleanup)
 	return h
-}
-
-func (h *swarmHarness) name(what string) string {
-	return "enginetest-" + h.id + "-" + what
-}
-
-func (h *swarmHarness) labels(kv ...string) map[string]string {
-	m := map[string]string{TestLabel: h.id}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return m
-}
-
-func (h *swarmHarness) filter() engine.Filter {
-	return engine.Filter{Labels: map[string]string{TestLabel: h.id}}
 }
 
 // mine selects the subtest's services, configs and secrets by their name,

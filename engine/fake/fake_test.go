@@ -925,7 +925,9 @@ func TestLatencyCreateReservesName(t *testing.T) {
 	e := newEngine(t)
 	other := mustCreate(t, e, engine.ContainerSpec{Name: "other"})
 	e.SetLatency("CreateContainer", latency)
-	spec := engine.ContainerSpec{Name: "cc", Image: img}
+	// Not a name made of hex digits, which could also be a prefix of the
+	// other container's id, which the engine resolves too.
+	spec := engine.ContainerSpec{Name: "web", Image: img}
 	if _, err := giveUp(t, func(ctx context.Context) error {
 		_, err := e.CreateContainer(ctx, spec)
 		return err
@@ -937,16 +939,16 @@ func TestLatencyCreateReservesName(t *testing.T) {
 	if _, err := e.CreateContainer(t.Context(), spec); !errors.Is(err, engine.ErrConflict) || time.Since(begin) >= latency {
 		t.Errorf("second CreateContainer = %v after %v, want a conflict at once", err, time.Since(begin))
 	}
-	if err := e.RenameContainer(t.Context(), other, "cc"); !errors.Is(err, engine.ErrConflict) {
+	if err := e.RenameContainer(t.Context(), other, "web"); !errors.Is(err, engine.ErrConflict) {
 		t.Errorf("RenameContainer to the reserved name = %v, want a conflict", err)
 	}
-	if got := stateOf(t, e, "cc"); got != "" {
+	if got := stateOf(t, e, "web"); got != "" {
 		t.Errorf("container under creation is %q, want not there yet", got)
 	}
 	if err := e.Quiesce(t.Context()); err != nil {
 		t.Fatalf("Quiesce: %v", err)
 	}
-	if got := stateOf(t, e, "cc"); got != engine.StateCreated {
+	if got := stateOf(t, e, "web"); got != engine.StateCreated {
 		t.Errorf("container once created is %q, want created", got)
 	}
 	if _, err := e.CreateContainer(t.Context(), spec); !errors.Is(err, engine.ErrConflict) {

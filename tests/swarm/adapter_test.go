@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/composer-orchestrator/composer/engine"
 	"github.com/composer-orchestrator/composer/engine/docker"
 	"github.com/composer-orchestrator/composer/engine/enginetest"
 )
@@ -25,16 +24,7 @@ func TestAdapter(t *testing.T) {
 	// One tag for every run: the package runs alone, and a run cut short
 	// before its cleanup leaves one image behind, which the next replaces.
 	const image = "composer-enginetest:swarm"
-	if _, err := e.BuildImage(ctx, enginetest.ImageContext(t), engine.BuildSpec{Tags: []string{image}}, nil); err != nil {
-		t.Fatalf("building the suite's image: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := e.RemoveImage(ctx, image, true); err != nil {
-			t.Errorf("removing the suite's image: %v", err)
-		}
-	})
+	enginetest.BuildImage(ctx, t, e, image)
 
 	enginetest.RunSwarm(t, func(*testing.T) enginetest.SwarmUnderTest { return e }, image)
 }
