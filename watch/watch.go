@@ -91,7 +91,7 @@ type Options struct {
 // or a checkout still makes one batch. compose waits 500 ms.
 const (
 	DefaultQuiet    = 50 * time.Millisecond
-	DefaultMaxDelay = 250 * time.Millisecond
+	DefaultMaxDelay = 100 * time.Millisecond
 )
 
 // Run watches until ctx is done, then waits for the actions under way
