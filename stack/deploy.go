@@ -218,6 +218,12 @@ func (d *deployer) change(ctx context.Context, kind orchestrator.Kind, name stri
 	}
 	d.emit(kind, name, doing, false, why)
 	if err := d.send(ctx, req); err != nil {
+		if errors.Is(err, context.Canceled) {
+			// The user interrupted before it was sent: not an error of
+			// the swarm's.
+			d.emit(kind, name, orchestrator.Interrupted, true, "")
+			return err
+		}
 		d.emit(kind, name, orchestrator.Error, true, err.Error())
 		return fmt.Errorf("%s %s: %w", strings.ToLower(string(doing)), name, err)
 	}

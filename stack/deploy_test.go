@@ -327,3 +327,42 @@ configs:
 		t.Errorf("second undeploy: %v\n%s", err, ev.text())
 	}
 }
+
+// An interrupt while a dependency is waited for stops the deploy there:
+// what waits is not created, and what was created stays whole.
+func TestDeployInterruptedWhileWaiting(t *testing.T) {
+	e := newSwarmEngine(t)
+	// db's health check never passes: web waits for it.
+	e.SetBehaviour(func(s engine.ContainerSpec) bool { return strings.HasPrefix(s.Name, "shop_db.") }, fake.Behaviour{Health: engine.HealthStarting})
+	ctx, cancel := context.WithCancel(context.Background())
+	ev := &events{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Deploy(ctx, e, writeProject(t, judged, nil), ev, DeployOptions{Poll: 10 * time.Millisecond})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(ev.text(), "Service shop_db Waiting") {
+		if time.Now().After(deadline) {
+			t.Fatalf("deploy never waited for db:\n%s", ev.text())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("deploy after the interrupt: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("deploy did not stop after the interrupt")
+	}
+	if strings.Contains(ev.text(), "Service shop_db Healthy") {
+		t.Fatalf("db became healthy, so the test interrupted nothing:\n%s", ev.text())
+	}
+	if slices.Contains(e.created, "shop_web") {
+		t.Error("web was created after the interrupt")
+	}
+	if !slices.Contains(e.created, "shop_db") {
+		t.Error("db, created before the interrupt, is missing")
+	}
+}
