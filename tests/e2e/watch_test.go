@@ -47,27 +47,9 @@ services:
 	p.WriteFile("web/static/keep.txt", "keep")
 	static := filepath.Join(p.Dir, "web", "static")
 
-	var out lockedBuffer
-	cmd := exec.Command(composerBin, "-p", p.Name, "watch")
-	cmd.Dir, cmd.Env = p.Dir, composerEnv(nil)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("composer watch output:\n%s", out.String())
-		}
-	})
+	w := startWatch(t, p)
+	out := &w.out
 	web := p.ContainerName("web", 1)
-	Eventually(t, 2*time.Minute, func() bool { return strings.Contains(out.String(), "Watch enabled") }, "watch to start")
 	if !strings.Contains(out.String(), `service "db" has no develop.watch section`) {
 		t.Errorf("watch does not say that db is not watched:\n%s", out.String())
 	}
@@ -136,25 +118,114 @@ services:
 	arrives("/srv/static/after.txt", "after")
 
 	// Ctrl-C: 130, as docker compose watch; the project keeps running.
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	w.interrupt()
+	if state := Docker(t, "inspect", "-f", "{{.State.Status}}", web); state != "running" {
+		t.Errorf("web is %s after watch ended, want running", state)
+	}
+}
+
+// watching is a composer watch running in the background.
+type watching struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	out     lockedBuffer
+	exited  chan error
+	stopped bool
+}
+
+// startWatch starts composer watch in the project's directory and waits
+// until it watches; it is killed when the test ends, if still running.
+func startWatch(t *testing.T, p *Project, args ...string) *watching {
+	t.Helper()
+	w := &watching{t: t, exited: make(chan error, 1)}
+	w.cmd = exec.Command(composerBin, append([]string{"-p", p.Name, "watch"}, args...)...)
+	w.cmd.Dir, w.cmd.Env = p.Dir, composerEnv(nil)
+	w.cmd.Stdout, w.cmd.Stderr = &w.out, &w.out
+	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() { w.exited <- w.cmd.Wait() }()
+	t.Cleanup(func() {
+		if !w.stopped {
+			_ = w.cmd.Process.Kill()
+			<-w.exited
+		}
+		if t.Failed() {
+			t.Logf("composer watch output:\n%s", w.out.String())
+		}
+	})
+	Eventually(t, 2*time.Minute, func() bool { return strings.Contains(w.out.String(), "Watch enabled") }, "watch to start")
+	return w
+}
+
+// interrupt sends SIGINT and checks that watch ends with 130, as docker
+// compose watch does.
+func (w *watching) interrupt() {
+	w.t.Helper()
+	if err := w.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		w.t.Fatal(err)
+	}
 	select {
-	case err := <-exited:
-		stopped = true
+	case err := <-w.exited:
+		w.stopped = true
 		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {
 			code = ee.ExitCode()
 		} else if err != nil {
-			t.Fatal(err)
+			w.t.Fatal(err)
 		}
 		if code != 130 {
-			t.Errorf("exit code %d after Ctrl-C, want 130", code)
+			w.t.Errorf("exit code %d after Ctrl-C, want 130", code)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("watch did not end after Ctrl-C")
+		w.t.Fatal("watch did not end after Ctrl-C")
 	}
-	if state := Docker(t, "inspect", "-f", "{{.State.Status}}", web); state != "running" {
-		t.Errorf("web is %s after watch ended, want running", state)
+}
+
+// TestWatchRestartAndExec: sync+restart syncs a file and restarts the
+// container; sync+exec syncs a file and runs the hook in the container.
+func TestWatchRestartAndExec(t *testing.T) {
+	p := NewProject(t, `
+services:
+  api:
+    image: IMAGE
+    develop:
+      watch:
+        - path: ./conf
+          action: sync+restart
+          target: /conf
+        - path: ./hooks
+          action: sync+exec
+          target: /hooks
+          exec:
+            command: ["/app", "write", "/tmp/hook-ran", "yes"]
+`)
+	p.WriteFile("conf/.keep", "")
+	p.WriteFile("hooks/.keep", "")
+	w := startWatch(t, p)
+	api := p.ContainerName("api", 1)
+	started := Docker(t, "inspect", "-f", "{{.State.StartedAt}}", api)
+
+	p.WriteFile("conf/app.conf", "level=debug")
+	Eventually(t, 30*time.Second, func() bool {
+		now, err := docker("inspect", "-f", "{{.State.StartedAt}} {{.State.Status}}", api)
+		return err == nil && !strings.HasPrefix(now, started+" ") && strings.HasSuffix(now, " running")
+	}, "api to be restarted after the sync")
+	if got, ok := readIn(api, "/conf/app.conf"); !ok || got != "level=debug" {
+		t.Errorf("/conf/app.conf in api: %q, %v", got, ok)
 	}
+	if _, ok := readIn(api, "/tmp/hook-ran"); ok {
+		t.Error("the exec hook ran for a change of the restart rule")
+	}
+
+	restarted := Docker(t, "inspect", "-f", "{{.State.StartedAt}}", api)
+	p.WriteFile("hooks/h.txt", "hook")
+	Eventually(t, 30*time.Second, func() bool { got, ok := readIn(api, "/tmp/hook-ran"); return ok && got == "yes" }, "the exec hook to run")
+	if got, ok := readIn(api, "/hooks/h.txt"); !ok || got != "hook" {
+		t.Errorf("/hooks/h.txt in api: %q, %v", got, ok)
+	}
+	if now := Docker(t, "inspect", "-f", "{{.State.StartedAt}}", api); now != restarted {
+		t.Errorf("api was restarted for a change of the exec rule")
+	}
+	w.interrupt()
 }
