@@ -35,10 +35,15 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) error 
 	return nil
 }
 
-// PullImage pulls ref. The engine answers 200 as soon as the pull starts;
+// PullImage pulls ref, with the credentials docker login stored for its
+// registry (see registryAuth). The engine answers 200 as soon as the pull starts;
 // a failure after that arrives as an error message in the progress stream.
 func (e *Engine) PullImage(ctx context.Context, ref string, platform string, progress func(engine.ProgressLine)) error {
-	var opts client.ImagePullOptions
+	auth, err := registryAuth(ctx, ref)
+	if err != nil {
+		return err
+	}
+	opts := client.ImagePullOptions{RegistryAuth: auth}
 	if platform != "" {
 		p, err := parsePlatform(platform)
 		if err != nil {

@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -192,18 +191,18 @@ func fromPathStat(s container.PathStat) engine.PathStat {
 	return engine.PathStat{Name: s.Name, Size: s.Size, Mode: s.Mode, Mtime: s.Mtime, LinkTarget: s.LinkTarget}
 }
 
-// anonymousAuth is the X-Registry-Auth of a push without credentials, an
-// empty JSON object: API 1.41 engines refuse a push that has no such
-// header at all ("Bad parameters and missing X-Registry-Auth").
-var anonymousAuth = base64.URLEncoding.EncodeToString([]byte("{}"))
-
-// PushImage pushes ref, without credentials. Like a pull, the engine
+// PushImage pushes ref, with the credentials docker login stored for its
+// registry (see registryAuth). Like a pull, the engine
 // answers 200 at once and reports a failure, such as an unreachable
 // registry, as an error message in the progress stream. A tag the engine
 // does not have is such a failure too ("An image does not exist locally
 // with the tag: x"), reported as engine.ErrNotFound.
 func (e *Engine) PushImage(ctx context.Context, ref string, progress func(engine.ProgressLine)) error {
-	rc, err := e.cli.ImagePush(ctx, ref, client.ImagePushOptions{RegistryAuth: anonymousAuth})
+	auth, err := registryAuth(ctx, ref)
+	if err != nil {
+		return err
+	}
+	rc, err := e.cli.ImagePush(ctx, ref, client.ImagePushOptions{RegistryAuth: auth})
 	if err != nil {
 		return translate(err)
 	}
