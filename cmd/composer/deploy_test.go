@@ -51,8 +51,8 @@ func TestDeployAndUndeployOnAFakeSwarm(t *testing.T) {
 		}
 	}
 	r = c.must("--progress", "plain", "--dry-run", "deploy")
-	if !strings.Contains(r.stderr, "DRY-RUN MODE -  Service proj_web  Unchanged") {
-		t.Errorf("dry run of a no-op deploy:\n%s", r)
+	if !strings.Contains(r.stderr, "DRY-RUN MODE -  Service proj_web  Unchanged") || !strings.Contains(r.stderr, "privileged") {
+		t.Errorf("dry run of a no-op deploy, with its warnings:\n%s", r)
 	}
 	if n := c.eng.Calls("UpdateService"); n != 0 {
 		t.Errorf("%d updates", n)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/composer-orchestrator/composer/engine"
 	"github.com/composer-orchestrator/composer/orchestrator"
 )
 
@@ -32,7 +31,7 @@ func (a *app) volumesCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			vs, err := query(cmd, a, func(orc *orchestrator.Orchestrator) ([]engine.Volume, error) {
+			vs, err := query(cmd, a, func(orc *orchestrator.Orchestrator) ([]orchestrator.VolumeSummary, error) {
 				return orc.Volumes(cmd.Context(), t)
 			})
 			if err != nil {
@@ -58,7 +57,7 @@ type volumeRow struct {
 // Label returns one label's value, as {{.Label "key"}} in a template.
 func (r volumeRow) Label(name string) string { return r.labels[name] }
 
-func newVolumeRow(v engine.Volume) volumeRow {
+func newVolumeRow(v orchestrator.VolumeSummary) volumeRow {
 	var labels []string
 	for _, k := range slices.Sorted(maps.Keys(v.Labels)) {
 		labels = append(labels, k+"="+v.Labels[k])
@@ -111,7 +110,7 @@ func volumeTemplate(format string, quiet bool) (volumeFormat, error) {
 	return f, nil
 }
 
-func (f volumeFormat) write(w io.Writer, vs []engine.Volume) error {
+func (f volumeFormat) write(w io.Writer, vs []orchestrator.VolumeSummary) error {
 	if f.json {
 		for _, v := range vs {
 			b, err := json.Marshal(newVolumeRow(v))

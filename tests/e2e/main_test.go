@@ -15,12 +15,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/composer-orchestrator/composer/tests/testbin"
 	"github.com/composer-orchestrator/composer/tests/testimage"
 )
 
@@ -61,37 +60,18 @@ func run(m *testing.M) int {
 		return 1
 	}
 
-	if bin := os.Getenv("COMPOSER_BIN"); bin != "" {
-		abs, err := filepath.Abs(bin)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: COMPOSER_BIN: %v\n", err)
-			return 1
-		}
-		composerBin = abs
-		return m.Run()
-	}
-
-	dir, err := os.MkdirTemp("", "composer-e2e-bin-")
+	bin, cleanup, err := testbin.Build(ctx)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	composerBin = filepath.Join(dir, "composer")
-	build := exec.CommandContext(ctx, "go", "build", "-o", composerBin, "./cmd/composer")
-	build.Dir = moduleRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building composer: %v\n%s", err, out)
-		return 1
-	}
+	defer cleanup()
+	composerBin = bin
 	return m.Run()
 }
 
-// moduleRoot is the repository root, two levels above this file.
-func moduleRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}
+// moduleRoot is the repository root.
+func moduleRoot() string { return testbin.ModuleRoot() }
 
 // composerEnv is the environment composer runs with: the test process's own,
 // minus anything that would change how a project is loaded, plus extra.

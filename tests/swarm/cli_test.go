@@ -10,11 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/composer-orchestrator/composer/tests/testbin"
 	"github.com/composer-orchestrator/composer/tests/testimage"
 )
 
@@ -35,24 +35,9 @@ func buildComposer(ctx context.Context) (func(), error) {
 	if err := testimage.Build(ctx, testImage); err != nil {
 		return nil, fmt.Errorf("build the test image: %w", err)
 	}
-	if bin := os.Getenv("COMPOSER_BIN"); bin != "" {
-		abs, err := filepath.Abs(bin)
-		composerBin = abs
-		return func() {}, err
-	}
-	dir, err := os.MkdirTemp("", "composer-swarm-bin-")
-	if err != nil {
-		return nil, err
-	}
-	composerBin = filepath.Join(dir, "composer")
-	_, file, _, _ := runtime.Caller(0)
-	build := exec.CommandContext(ctx, "go", "build", "-o", composerBin, "./cmd/composer")
-	build.Dir = filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-	if out, err := build.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("build composer: %v\n%s", err, out)
-	}
-	return func() { os.RemoveAll(dir) }, nil
+	bin, cleanup, err := testbin.Build(ctx)
+	composerBin = bin
+	return cleanup, err
 }
 
 // project is a compose project in a temporary directory, named uniquely.

@@ -214,7 +214,7 @@ func TestDeployInOrderRedeployAndUndeploy(t *testing.T) {
 	// One service's environment changes: that service alone is updated,
 	// and the deploy says why. A dry run first changes nothing.
 	p.write("compose.yaml", strings.ReplaceAll(strings.ReplaceAll(stackFile, "PORT", fmt.Sprint(port)), "LOG_LEVEL: info", "LOG_LEVEL: debug"))
-	p.composer("--dry-run", "deploy").success(t).mentions(t, "DRY-RUN MODE", svc("web"), "environment: LOG_LEVEL changed")
+	p.composer("--dry-run", "deploy").success(t).mentions(t, "DRY-RUN MODE", svc("web"), "environment: LOG_LEVEL changed", "privileged")
 	for name, i := range inspectServices(t, svc("db"), svc("web"), svc("init"), svc("app")) {
 		if i.Version.Index != infos[name].Version.Index {
 			t.Errorf("a dry run updated %s", name)

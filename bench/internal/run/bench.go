@@ -179,21 +179,11 @@ func readsCycle(ctx context.Context, cfg Config, res *Results, base shape.Projec
 		res.Errors = append(res.Errors, msg)
 		fmt.Fprintln(cfg.Log, "  ERROR", msg)
 	}
-	for _, d := range []string{dir, tg.EmptyDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			fail("%v", err)
-			return
-		}
-	}
-	if err := removeProject(ctx, cfg.Client, p.Name); err != nil {
-		fail("cleaning up before the cycle: %v", err)
+	cleanup, ok := prepare(ctx, cfg, p.Name, fail, dir, tg.EmptyDir)
+	if !ok {
 		return
 	}
-	defer func() {
-		if err := removeProject(context.WithoutCancel(ctx), cfg.Client, p.Name); err != nil {
-			fail("cleaning up after the cycle: %v", err)
-		}
-	}()
+	defer cleanup()
 	current := p.WithGen(0)
 	if err := write(tg, current); err != nil {
 		fail("%v", err)
@@ -225,6 +215,27 @@ func readsCycle(ctx context.Context, cfg Config, res *Results, base shape.Projec
 	}
 }
 
+// prepare makes a cycle's directories and removes what an earlier run
+// left of its project; the function it returns removes the project again.
+// It reports failures through fail, and false when the cycle cannot run.
+func prepare(ctx context.Context, cfg Config, project string, fail func(string, ...any), dirs ...string) (func(), bool) {
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			fail("%v", err)
+			return nil, false
+		}
+	}
+	if err := removeProject(ctx, cfg.Client, project); err != nil {
+		fail("cleaning up before the cycle: %v", err)
+		return nil, false
+	}
+	return func() {
+		if err := removeProject(context.WithoutCancel(ctx), cfg.Client, project); err != nil {
+			fail("cleaning up after the cycle: %v", err)
+		}
+	}, true
+}
+
 func cycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t Tool, run int) {
 	p := base
 	p.Name = projectName(base.Shape, t.Name, fmt.Sprintf("%s%d", cfg.RunID, run+1))
@@ -235,19 +246,11 @@ func cycle(ctx context.Context, cfg Config, res *Results, base shape.Project, t 
 		res.Errors = append(res.Errors, msg)
 		fmt.Fprintln(cfg.Log, "  ERROR", msg)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		fail("%v", err)
+	cleanup, ok := prepare(ctx, cfg, p.Name, fail, dir)
+	if !ok {
 		return
 	}
-	if err := removeProject(ctx, cfg.Client, p.Name); err != nil {
-		fail("cleaning up before the cycle: %v", err)
-		return
-	}
-	defer func() {
-		if err := removeProject(context.WithoutCancel(ctx), cfg.Client, p.Name); err != nil {
-			fail("cleaning up after the cycle: %v", err)
-		}
-	}()
+	defer cleanup()
 
 	current := p.WithGen(0)
 	for _, op := range OpsFor(p) {
