@@ -10,7 +10,6 @@ import (
 
 	"github.com/composer-orchestrator/composer/engine"
 	"github.com/composer-orchestrator/composer/engine/fake"
-	"github.com/composer-orchestrator/composer/state"
 )
 
 // TestAttachedUpExitCode checks the exit code of up without -d: that of
@@ -450,14 +449,10 @@ func TestAttachedUpSupervises(t *testing.T) {
 	done := c.attachedUp(interrupts, "proj-web-1", "--progress", "plain", "up")
 	c.eventually("web is healthy", func() bool { d, ok := c.inspect("proj-web-1"); return ok && d.Health == engine.HealthHealthy })
 	before, _ := c.inspect("proj-web-1")
-	// The supervisor holds the project once the project is up.
-	c.eventually("the attached up supervises", func() bool {
-		l, holder, err := state.AcquireSupervisor(c.stateKey("proj"), state.Holder{})
-		if l != nil {
-			_ = l.Release()
-		}
-		return err == nil && holder.PID != 0
-	})
+	// No probe of the supervise lock here: a probe holding it for a
+	// moment would make the attached up's one try fail. The supervisor
+	// restarts a container that is unhealthy when it begins as well as
+	// one that turns unhealthy later, so either order works.
 	if err := c.eng.SetHealth("proj-web-1", engine.HealthUnhealthy); err != nil {
 		t.Fatal(err)
 	}
